@@ -1,0 +1,165 @@
+// Package model holds the types every stage of the newswatch pipeline shares:
+// sources, articles, rule matches and alerts. It imports nothing of ours, so
+// crawler, matcher, notifier and store can all depend on it and not on each other.
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Source is one configured feed or web page to watch.
+type Source struct {
+	Name string
+	// Feed is the URL of an RSS/Atom/JSON feed (or of an HTML page that links
+	// to one). Exactly one of Feed and Page is set.
+	Feed string
+	// Page is the URL of a listing page whose links lead to articles.
+	Page string
+	// Links, Title and Body are CSS selectors for page sources: Links picks
+	// article links on the listing page; Title and Body, when set, pick the
+	// parts of an article page (otherwise the main text is extracted).
+	Links, Title, Body string
+	// Schedule is a cron spec or "@every 10m"; empty means the default.
+	Schedule string
+	// MaxArticles caps the article pages fetched per pass (page sources).
+	MaxArticles int
+	// AllowPrivate lets this source (and what it links or redirects to)
+	// resolve to private, loopback or link-local addresses.
+	AllowPrivate bool
+}
+
+// URL returns the source's feed or page URL.
+func (s Source) URL() string {
+	if s.Feed != "" {
+		return s.Feed
+	}
+	return s.Page
+}
+
+// Field names a part of an article's text. Phrases and NEAR never cross fields.
+type Field uint8
+
+const (
+	FieldTitle Field = iota
+	FieldSummary
+	FieldBody
+)
+
+func (f Field) String() string {
+	switch f {
+	case FieldTitle:
+		return "title"
+	case FieldSummary:
+		return "summary"
+	case FieldBody:
+		return "body"
+	}
+	return "unknown"
+}
+
+// Article is one item from a feed or one article page, as plain text: HTML
+// stripped and entities decoded by the crawler.
+type Article struct {
+	Source        string    `json:"source"`
+	GUID          string    `json:"guid,omitempty"`
+	Link          string    `json:"link,omitempty"`
+	CanonicalLink string    `json:"canonical_link,omitempty"`
+	Title         string    `json:"title"`
+	Summary       string    `json:"summary,omitempty"`
+	Body          string    `json:"body,omitempty"`
+	Published     time.Time `json:"published,omitempty"` // zero when undated or unparseable
+}
+
+// Text returns the article's text in the given field.
+func (a *Article) Text(f Field) string {
+	switch f {
+	case FieldTitle:
+		return a.Title
+	case FieldSummary:
+		return a.Summary
+	case FieldBody:
+		return a.Body
+	}
+	return ""
+}
+
+// Key identifies the article within its source: its GUID, else its
+// canonical link.
+func (a *Article) Key() string {
+	if a.GUID != "" {
+		return a.GUID
+	}
+	return a.CanonicalLink
+}
+
+// ContentHash fingerprints the text that rules match against, so a changed
+// item is matched again.
+func (a *Article) ContentHash() string {
+	h := sha256.New()
+	for _, s := range []string{a.Title, a.Summary, a.Body} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Span locates matched words: byte offsets [Start, End) into the original
+// (not normalised) text of Field.
+type Span struct {
+	Field Field `json:"field"`
+	Start int   `json:"start"`
+	End   int   `json:"end"`
+}
+
+// Match says that a rule matched an article, and where.
+type Match struct {
+	Rule  string `json:"rule"`
+	Spans []Span `json:"spans,omitempty"`
+}
+
+// AlertKind tells a new story's alert from a follow-up in its thread.
+type AlertKind uint8
+
+const (
+	// AlertNew is the first alert of a story in a channel.
+	AlertNew AlertKind = iota
+	// AlertFollowUp is a later copy of an alerted story: a reply in the
+	// parent alert's thread ("also reported by ...").
+	AlertFollowUp
+)
+
+func (k AlertKind) String() string {
+	if k == AlertFollowUp {
+		return "follow_up"
+	}
+	return "new"
+}
+
+// AlertState is where an alert is in the outbox.
+type AlertState string
+
+const (
+	AlertPending AlertState = "pending"
+	AlertSent    AlertState = "sent"
+	AlertFailed  AlertState = "failed"
+)
+
+// Alert is one message to deliver: a row of the outbox.
+type Alert struct {
+	ID       int64     `json:"id"`
+	Kind     AlertKind `json:"kind"`
+	Channel  string    `json:"channel"`
+	StoryID  int64     `json:"story_id"`
+	ParentID int64     `json:"parent_id,omitempty"` // follow-ups: the alert whose thread they join
+	// ThreadTS is the parent's Slack ts, filled in when a follow-up is
+	// claimed for delivery after its parent was sent.
+	ThreadTS string   `json:"thread_ts,omitempty"`
+	Rules    []string `json:"rules"`
+	Article  Article  `json:"article"`
+	// Spans are the matched words of all Rules, for highlighting.
+	Spans    []Span    `json:"spans,omitempty"`
+	Created  time.Time `json:"created"`
+	Attempts int       `json:"attempts"`
+}
