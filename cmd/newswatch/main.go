@@ -1,0 +1,240 @@
+// Command newswatch watches news feeds and pages for articles that match
+// rules and posts alerts to Slack. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/crawler"
+	"github.com/newswatch/newswatch/daemon"
+	"github.com/newswatch/newswatch/fetch"
+	"github.com/newswatch/newswatch/ruletest"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+const usage = `usage: newswatch <command> [flags]
+
+commands:
+  run    [-config FILE]                         run the daemon
+  once   [-config FILE]                         one pass over every source, deliver, exit
+  check  [-config FILE] [-discover]             validate config and rules, print a summary
+  test   [-config FILE] [-query Q | -rule NAME] TARGET...
+                                                try rules on a URL, file or - (stdin)
+  status [-config FILE]                         sources' health, pending and failed alerts
+  version                                       print the version
+
+-config defaults to $NEWSWATCH_CONFIG, then newswatch.yaml.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, rest, stdout, stderr)
+	case "once":
+		return cmdOnce(ctx, rest, stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, rest, stdout, stderr)
+	case "test":
+		return cmdTest(ctx, rest, stdin, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "newswatch", buildVersion())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// flags builds a subcommand's flag set with the shared -config flag.
+func flags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("newswatch "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := os.Getenv("NEWSWATCH_CONFIG")
+	if def == "" {
+		def = "newswatch.yaml"
+	}
+	return fs, fs.String("config", def, "config file")
+}
+
+// loadConfig loads and validates the config, printing every problem as
+// FILE:LINE:COL: message.
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(path, config.Options{Version: buildVersion()})
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stderr, e.Error())
+			}
+		} else {
+			fmt.Fprintln(stderr, "newswatch:", err)
+		}
+		return nil, false
+	}
+	return cfg, true
+}
+
+func logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("NEWSWATCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, path := flags("run", stderr)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return 2
+	}
+	log := logger(stderr)
+	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout})
+	if err != nil {
+		log.Error("start", "err", err)
+		return 2
+	}
+	defer d.Close()
+	log.Info("newswatch running", "version", buildVersion(), "config", *path,
+		"sources", len(cfg.Sources), "rules", len(cfg.Rules), "slack", cfg.Slack.Enabled())
+	if err := d.Run(ctx, daemon.RunOptions{ConfigPath: *path, Jitter: 15 * time.Second}); err != nil {
+		log.Error("run", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, path := flags("once", stderr)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return 2
+	}
+	log := logger(stderr)
+	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout})
+	if err != nil {
+		log.Error("start", "err", err)
+		return 2
+	}
+	defer d.Close()
+	return d.Once(ctx)
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, path := flags("check", stderr)
+	discover := fs.Bool("discover", false, "fetch each feed source and report the feed it finds (autodiscovery)")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return 2
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", *path)
+	cfg.Summary(stdout)
+	if *discover {
+		c := crawler.New(crawler.Options{Fetch: fetch.New(fetch.Options{UserAgent: cfg.UserAgent}), Logger: logger(stderr)})
+		for _, src := range cfg.Sources {
+			if src.Feed == "" {
+				continue
+			}
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			u, err := c.Discover(dctx, src)
+			cancel()
+			if err != nil {
+				fmt.Fprintf(stdout, "feed %s: %v\n", src.Name, err)
+				continue
+			}
+			fmt.Fprintf(stdout, "feed %s: reads %s\n", src.Name, u)
+		}
+	}
+	return 0
+}
+
+func cmdTest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs, path := flags("test", stderr)
+	query := fs.String("query", "", "a query to try instead of the config's rules")
+	rule := fs.String("rule", "", "try only the rule with this name")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "newswatch test: no TARGET (a URL, a file or - for stdin)")
+		return 2
+	}
+	o := ruletest.Options{Query: *query, Rule: *rule, Targets: fs.Args(), Stdout: stdout, Stderr: stderr}
+	// A -query needs no config; without one the rules come from it.
+	if *query == "" || fileExists(*path) {
+		cfg, ok := loadConfig(*path, stderr)
+		if !ok {
+			return 2
+		}
+		o.Rules = cfg.MatcherRules()
+	}
+	c := crawler.New(crawler.Options{Fetch: fetch.New(fetch.Options{UserAgent: "newswatch/" + buildVersion()}), Logger: logger(stderr), Stdin: stdin})
+	o.Load = c.Load
+	return ruletest.Run(ctx, o)
+}
+
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, path := flags("status", stderr)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return 2
+	}
+	if err := daemon.Status(ctx, stdout, cfg); err != nil {
+		fmt.Fprintln(stderr, "newswatch status:", err)
+		return 2
+	}
+	return 0
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,138 @@
+// Package daemon wires newswatch together: it schedules sources, runs each
+// fetched article through match → story → outbox, delivers alerts, reloads
+// the config on change and serves /healthz, /readyz and /metrics.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/crawler"
+	"github.com/newswatch/newswatch/fetch"
+	"github.com/newswatch/newswatch/notifier"
+	"github.com/newswatch/newswatch/store"
+)
+
+// Options are the daemon's dependencies; zero values pick the real ones.
+type Options struct {
+	Version string
+	Logger  *slog.Logger
+	Stdout  io.Writer        // where the stdout notifier prints; default os.Stdout
+	Now     func() time.Time // injected clock for max_age, windows, backoff
+	// Fetch overrides the fetch client options (tests shorten timeouts).
+	Fetch *fetch.Options
+	// LookupEnv is used when reloading the config; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Daemon is one running newswatch. Build it with New; Close it when done.
+type Daemon struct {
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	cfg       atomic.Pointer[config.Config]
+	state     State
+	crawler   *crawler.Crawler
+	sender    notifier.Sender
+	deliverer *notifier.Deliverer
+	metrics   *metrics
+
+	recordMu    sync.Mutex // serialises story decisions (see recordArticle)
+	sourceMu    sync.Mutex
+	sourceLocks map[string]*sync.Mutex
+	ready       atomic.Bool
+}
+
+// New opens the state store and builds the crawler and notifier for cfg.
+func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{}}
+	d.cfg.Store(cfg)
+	st, err := openState(ctx, cfg.State, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	d.state = st
+	d.sender, err = newSender(cfg, o)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.crawler = crawler.New(crawler.Options{Fetch: fetch.New(fetchOptions(cfg, o)), Logger: o.Logger})
+	d.deliverer = notifier.NewDeliverer(notifier.DelivererOptions{
+		Outbox: st, Sender: d.sender, Logger: o.Logger, Now: o.Now,
+		IsNotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
+	})
+	d.metrics = newMetrics(d.alertCounts)
+	return d, nil
+}
+
+func openState(ctx context.Context, dsn string, now func() time.Time) (State, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return nil, errors.New("state: PostgreSQL is not supported yet; use a SQLite file")
+	}
+	st, err := store.OpenSQLite(ctx, dsn, now)
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", dsn, err)
+	}
+	return st, nil
+}
+
+func newSender(cfg *config.Config, o Options) (notifier.Sender, error) {
+	if !cfg.Slack.Enabled() {
+		return notifier.NewStdout(o.Stdout), nil
+	}
+	return notifier.NewSlack(notifier.SlackOptions{
+		Token: cfg.Slack.Token, WebhookURL: cfg.Slack.WebhookURL, APIURL: cfg.Slack.APIURL, Logger: o.Logger,
+	})
+}
+
+func fetchOptions(cfg *config.Config, o Options) fetch.Options {
+	fo := fetch.Options{}
+	if o.Fetch != nil {
+		fo = *o.Fetch
+	}
+	if fo.UserAgent == "" {
+		fo.UserAgent = cfg.UserAgent
+	}
+	return fo
+}
+
+// Close releases the state store.
+func (d *Daemon) Close() error { return d.state.Close() }
+
+// Config is the configuration in force.
+func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
+func (d *Daemon) sourceLock(name string) *sync.Mutex {
+	d.sourceMu.Lock()
+	defer d.sourceMu.Unlock()
+	l, ok := d.sourceLocks[name]
+	if !ok {
+		l = &sync.Mutex{}
+		d.sourceLocks[name] = l
+	}
+	return l
+}
+
+func (d *Daemon) alertCounts(ctx context.Context) (pending, sent, failed int, err error) {
+	c, err := d.state.AlertCounts(ctx)
+	return c.Pending, c.Sent, c.Failed, err
+}

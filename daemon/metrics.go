@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the daemon's Prometheus series. Alert counts are read from the
+// store at scrape time, so they are right even after a restart.
+type metrics struct {
+	reg               *prometheus.Registry
+	fetches           *prometheus.CounterVec
+	fetchDuration     *prometheus.HistogramVec
+	sourceFailures    *prometheus.GaugeVec
+	newItems          *prometheus.CounterVec
+	matches           *prometheus.CounterVec
+	reloadSuccess     prometheus.Gauge
+	reloadTimestamp   prometheus.Gauge
+	schedulerRunning  prometheus.Gauge
+	alertsEnqueued    *prometheus.CounterVec
+	suppressedMatches *prometheus.CounterVec
+}
+
+func newMetrics(counts func(context.Context) (pending, sent, failed int, err error)) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_fetches_total", Help: "Source fetches by source and result (ok, not_modified, error, skipped).",
+		}, []string{"source", "result"}),
+		fetchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "newswatch_fetch_duration_seconds", Help: "Time to fetch and parse a source.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
+		}, []string{"source"}),
+		sourceFailures: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "newswatch_source_consecutive_failures", Help: "Consecutive failed fetches of a source.",
+		}, []string{"source"}),
+		newItems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_new_items_total", Help: "Items seen for the first time, by source.",
+		}, []string{"source"}),
+		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_matches_total", Help: "Rule matches on new or changed items, by rule.",
+		}, []string{"rule"}),
+		suppressedMatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_suppressed_matches_total", Help: "Matches recorded without an alert, by reason (max_age, first_fetch_undated).",
+		}, []string{"reason"}),
+		alertsEnqueued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_alerts_enqueued_total", Help: "Alerts written to the outbox, by kind (new, follow_up).",
+		}, []string{"kind"}),
+		reloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_config_last_reload_successful", Help: "1 if the last config reload succeeded.",
+		}),
+		reloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful config load.",
+		}),
+		schedulerRunning: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_scheduler_running", Help: "1 while the source scheduler runs.",
+		}),
+	}
+	m.reg.MustRegister(m.fetches, m.fetchDuration, m.sourceFailures, m.newItems, m.matches,
+		m.suppressedMatches, m.alertsEnqueued, m.reloadSuccess, m.reloadTimestamp, m.schedulerRunning,
+		&alertCollector{counts: counts},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reloadSuccess.Set(1)
+	m.reloadTimestamp.Set(float64(time.Now().Unix()))
+	return m
+}
+
+// alertCollector reports the outbox by state straight from the store.
+type alertCollector struct {
+	counts func(context.Context) (pending, sent, failed int, err error)
+}
+
+var alertsDesc = prometheus.NewDesc("newswatch_alerts", "Alerts in the outbox by state.", []string{"state"}, nil)
+
+func (c *alertCollector) Describe(ch chan<- *prometheus.Desc) { ch <- alertsDesc }
+
+func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, s, f, err := c.counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(alertsDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(p), "pending")
+	ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(s), "sent")
+	ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(f), "failed")
+}

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/newswatch/newswatch/config"
+)
+
+// Exit codes of `newswatch once`, as the SPEC fixes them.
+const (
+	ExitDelivered   = 0 // every alert it made was delivered
+	ExitUndelivered = 1 // some stay pending or failed, kept in the outbox
+	ExitError       = 2 // config or state error
+)
+
+// passConcurrency bounds how many sources one pass fetches at once; the
+// fetch client's own per-host and global limits still apply beneath it.
+const passConcurrency = 16
+
+// drainTimeout bounds how long `once` waits for pending deliveries.
+const drainTimeout = 2 * time.Minute
+
+// Once fetches every source now, delivers what it found and reports the
+// SPEC's exit code.
+func (d *Daemon) Once(ctx context.Context) int {
+	before, err := d.state.AlertCounts(ctx)
+	if err != nil {
+		d.log.Error("read outbox", "err", err)
+		return ExitError
+	}
+	d.pass(ctx, d.Config())
+	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	if err := d.deliverer.Drain(dctx); err != nil {
+		d.log.Warn("delivery incomplete", "err", err)
+	}
+	after, err := d.state.AlertCounts(ctx)
+	if err != nil {
+		d.log.Error("read outbox", "err", err)
+		return ExitError
+	}
+	if after.Pending > 0 || after.Failed > before.Failed {
+		d.log.Warn("alerts not delivered", "pending", after.Pending, "failed_now", after.Failed-before.Failed)
+		return ExitUndelivered
+	}
+	return ExitDelivered
+}
+
+// pass polls every source of cfg concurrently and waits for all of them.
+func (d *Daemon) pass(ctx context.Context, cfg *config.Config) {
+	sem := make(chan struct{}, passConcurrency)
+	var wg sync.WaitGroup
+	for _, src := range cfg.Sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			d.pollSource(ctx, cfg, src)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,102 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/newswatch/newswatch/config"
+)
+
+// reloadDebounce lets an editor finish writing (truncate, write, rename)
+// before the file is read.
+const reloadDebounce = 250 * time.Millisecond
+
+// watchConfig reloads the config when its file changes. It watches the
+// directory, not the file, because editors and config managers replace the
+// file (rename over it), which would orphan a watch on the old inode.
+func (d *Daemon) watchConfig(ctx context.Context, path string, sched *scheduler) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		d.log.Error("config watch unavailable; SIGHUP still reloads", "err", err)
+		return
+	}
+	defer w.Close()
+	abs, _ := filepath.Abs(path)
+	if err := w.Add(filepath.Dir(abs)); err != nil {
+		d.log.Error("config watch unavailable; SIGHUP still reloads", "err", err)
+		return
+	}
+	var timer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-w.Events:
+			if filepath.Clean(ev.Name) == abs && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+				timer = time.After(reloadDebounce)
+			}
+		case err := <-w.Errors:
+			d.log.Warn("config watch", "err", err)
+		case <-timer:
+			timer = nil
+			d.reload(path, sched)
+		}
+	}
+}
+
+// reload applies a valid config at once. An invalid one is reported with
+// its FILE:LINE:COL errors and the last good config stays in force. State is
+// never touched: seen items, stories and the outbox live in the store.
+func (d *Daemon) reload(path string, sched *scheduler) {
+	if path == "" {
+		d.log.Warn("reload requested but the daemon has no config file")
+		return
+	}
+	next, err := config.Load(path, config.Options{Version: d.opts.Version, LookupEnv: d.opts.LookupEnv})
+	if err != nil {
+		d.metrics.reloadSuccess.Set(0)
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				d.log.Error("config reload rejected; keeping the last good config", "error", e.Error())
+			}
+		} else {
+			d.log.Error("config reload rejected; keeping the last good config", "err", err)
+		}
+		return
+	}
+	cur := d.Config()
+	d.keepRestartOnly(cur, next)
+	d.cfg.Store(next) // before apply: sources polled at once must see the new rules
+	if err := sched.apply(next); err != nil {
+		d.cfg.Store(cur)
+		d.metrics.reloadSuccess.Set(0)
+		d.log.Error("config reload rejected; keeping the last good config", "err", err)
+		return
+	}
+	d.metrics.reloadSuccess.Set(1)
+	d.metrics.reloadTimestamp.Set(float64(time.Now().Unix()))
+	d.log.Info("config reloaded", "sources", len(next.Sources), "rules", len(next.Rules))
+}
+
+// keepRestartOnly carries over settings that a reload cannot change in a
+// running process (the store, the listener, the Slack client), warning
+// when the file asks for a change.
+func (d *Daemon) keepRestartOnly(cur, next *config.Config) {
+	if next.State != cur.State {
+		d.log.Warn("state changed in config; restart to use it", "key", "state")
+		next.State = cur.State
+	}
+	if next.Listen != cur.Listen {
+		d.log.Warn("listen changed in config; restart to use it", "key", "listen")
+		next.Listen = cur.Listen
+	}
+	if next.Slack.Token != cur.Slack.Token || next.Slack.WebhookURL != cur.Slack.WebhookURL || next.Slack.APIURL != cur.Slack.APIURL {
+		d.log.Warn("slack credentials changed in config; restart to use them", "key", "slack")
+		next.Slack.Token, next.Slack.WebhookURL, next.Slack.APIURL = cur.Slack.Token, cur.Slack.WebhookURL, cur.Slack.APIURL
+	}
+}

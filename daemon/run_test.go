@@ -1,0 +1,146 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runDaemon starts Run in the background and returns the HTTP address and a
+// stop function that waits for a clean shutdown.
+func runDaemon(t *testing.T, h *harness) (addr string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrCh := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- h.d.Run(ctx, RunOptions{ConfigPath: h.configPath(), Listening: func(a string) { addrCh <- a }})
+	}()
+	select {
+	case addr = <-addrCh:
+	case err := <-done:
+		t.Fatalf("Run returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon did not start listening")
+	}
+	return addr, func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+const runConfig = `
+state: STATE
+listen: 127.0.0.1:0
+schedule: "@every 1h"
+sources:
+  - name: wire
+    feed: %[1]s/wire.xml
+rules:
+  - name: donetsk
+    query: Donetsk
+`
+
+// TestRunHotReload: the daemon polls at start, serves its endpoints, applies
+// a good edit at once, and keeps the last good config on a bad one.
+func TestRunHotReload(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss(
+		rssItem{guid: "1", link: srv.URL + "/1", title: "Donetsk under fire", desc: "Shelling.", pub: recent(time.Hour)},
+	))
+	srv.set("/extra.xml", "application/rss+xml", rss(
+		rssItem{guid: "e1", link: srv.URL + "/e1", title: "Witkoff lands in Moscow", desc: "He will meet Putin.", pub: recent(time.Hour)},
+	))
+	h := newHarness(t, fmt.Sprintf(runConfig, srv.URL))
+	addr, stop := runDaemon(t, h)
+	defer stop()
+
+	eventually(t, "first alert", func() bool { return strings.Contains(h.out.String(), "Donetsk under fire") })
+	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	if code, body := get(t, "http://"+addr+"/readyz"); code != 200 {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	_, metrics := get(t, "http://"+addr+"/metrics")
+	for _, series := range []string{`newswatch_fetches_total{result="ok",source="wire"} 1`, `newswatch_matches_total{rule="donetsk"} 1`, "newswatch_alerts{state=\"sent\"}", "newswatch_config_last_reload_successful 1"} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+
+	t.Run("bad edit keeps the last good config", func(t *testing.T) {
+		bad := fmt.Sprintf(runConfig, srv.URL) + "  - name: broken\n    query: 'Witkoff AND (Putin'\n"
+		h.writeConfig(bad)
+		eventually(t, "reload rejection logged", func() bool {
+			return strings.Contains(h.logs.String(), "config reload rejected")
+		})
+		if !strings.Contains(h.logs.String(), "newswatch.yaml:") {
+			t.Errorf("rejection does not name FILE:LINE:COL:\n%s", h.logs.String())
+		}
+		if got := len(h.d.Config().Rules); got != 1 {
+			t.Errorf("rules in force = %d, want the old 1", got)
+		}
+		_, m := get(t, "http://"+addr+"/metrics")
+		if !strings.Contains(m, "newswatch_config_last_reload_successful 0") {
+			t.Error("reload failure not in /metrics")
+		}
+	})
+
+	t.Run("good edit applies without restart", func(t *testing.T) {
+		good := fmt.Sprintf(runConfig, srv.URL) + "  - name: witkoff\n    query: Witkoff\n" +
+			"" // the new source is added below the rules for a realistic edit
+		good = strings.Replace(good, "rules:", fmt.Sprintf("  - name: extra\n    feed: %s/extra.xml\nrules:", srv.URL), 1)
+		// Replace the file the way editors do: write a temp file, rename it over.
+		tmp := h.configPath() + ".tmp"
+		good = strings.ReplaceAll(good, "STATE", h.dir+"/state.db")
+		if err := os.WriteFile(tmp, []byte(good), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, h.configPath()); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "alert from the new source and rule", func() bool {
+			return strings.Contains(h.out.String(), "Witkoff lands in Moscow")
+		})
+		if strings.Count(h.out.String(), "Donetsk under fire") != 1 {
+			t.Errorf("reload repeated an alert:\n%s", h.out.String())
+		}
+	})
+}

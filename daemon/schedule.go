@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/model"
+)
+
+// cronParser accepts 5-field specs and descriptors ("@every 10m", "@hourly"),
+// the same parser config validates with.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// scheduler runs each source on its own cron spec. A reload replaces the
+// whole cron; per-source locks in the daemon keep an old run and a new one
+// of the same source from overlapping.
+type scheduler struct {
+	d      *Daemon
+	ctx    context.Context // work context: cancelled when shutdown's grace ends
+	mu     sync.Mutex
+	cron   *cron.Cron
+	specs  map[string]model.Source // what is scheduled, to spot changes
+	jobs   sync.WaitGroup
+	jitter time.Duration
+}
+
+func newScheduler(ctx context.Context, d *Daemon, jitter time.Duration) *scheduler {
+	return &scheduler{d: d, ctx: ctx, jitter: jitter, specs: map[string]model.Source{}}
+}
+
+// apply schedules cfg's sources, replacing what ran before, and polls new
+// or changed sources at once rather than at their next tick.
+func (s *scheduler) apply(cfg *config.Config) error {
+	logger := cron.PrintfLogger(slogPrintf{s.d.log})
+	c := cron.New(cron.WithParser(cronParser), cron.WithLogger(logger),
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	var fresh []model.Source
+	specs := map[string]model.Source{}
+	for _, src := range cfg.Sources {
+		spec := src.Schedule
+		if spec == "" {
+			spec = cfg.Schedule
+		}
+		if _, err := c.AddFunc(spec, s.job(src, true)); err != nil {
+			return err
+		}
+		specs[src.Name] = src
+		if old, ok := s.specs[src.Name]; !ok || old != src {
+			fresh = append(fresh, src)
+		}
+	}
+	s.mu.Lock()
+	old := s.cron
+	s.cron, s.specs = c, specs
+	s.mu.Unlock()
+	if old != nil {
+		old.Stop() // running jobs finish on their own; jobs WaitGroup tracks them
+	}
+	c.Start()
+	for _, src := range fresh {
+		go s.job(src, true)()
+	}
+	return nil
+}
+
+// job polls src with the config in force when it fires.
+func (s *scheduler) job(src model.Source, jitter bool) func() {
+	return func() {
+		s.jobs.Add(1)
+		defer s.jobs.Done()
+		if jitter && s.jitter > 0 {
+			select {
+			case <-time.After(rand.N(s.jitter)):
+			case <-s.ctx.Done():
+				return
+			}
+		}
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.d.pollSource(s.ctx, s.d.Config(), src)
+	}
+}
+
+// stop ends scheduling and waits for running jobs until ctx is done.
+func (s *scheduler) stop(ctx context.Context) {
+	s.mu.Lock()
+	c := s.cron
+	s.mu.Unlock()
+	if c != nil {
+		c.Stop()
+	}
+	done := make(chan struct{})
+	go func() { s.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// slogPrintf adapts cron's error logging (recovered panics) to slog.
+type slogPrintf struct{ log *slog.Logger }
+
+func (l slogPrintf) Printf(format string, args ...any) {
+	l.log.Error("scheduler", "msg", fmt.Sprintf(format, args...))
+}

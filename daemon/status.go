@@ -1,0 +1,75 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/store"
+)
+
+// Status prints each source's health and the outbox: what `newswatch
+// status` shows. It opens the store read-mostly and leaves it as it was.
+func Status(ctx context.Context, w io.Writer, cfg *config.Config) error {
+	st, err := openState(ctx, cfg.State, time.Now)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	states, err := st.FetchStates(ctx)
+	if err != nil {
+		return fmt.Errorf("read fetch state: %w", err)
+	}
+	byName := map[string]store.FetchState{}
+	for _, fs := range states {
+		byName[fs.Source] = fs
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tRESULT\tFAILURES\tERROR")
+	for _, src := range cfg.Sources {
+		fs, ok := byName[src.Name]
+		if !ok {
+			fmt.Fprintf(tw, "%s\tnever\t-\t0\t\n", src.Name)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", src.Name, fs.LastFetch.Local().Format(time.DateTime),
+			fs.LastResult, fs.ConsecutiveFailures, oneLine(fs.LastError, 100))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	counts, err := st.AlertCounts(ctx)
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	fmt.Fprintf(w, "\nalerts: %d pending, %d sent, %d failed\n", counts.Pending, counts.Sent, counts.Failed)
+	failed, err := st.FailedAlerts(ctx, 20)
+	if err != nil {
+		return fmt.Errorf("read failed alerts: %w", err)
+	}
+	for _, f := range failed {
+		fmt.Fprintf(w, "  failed #%d %s %s %q: %s\n", f.ID, f.At.Local().Format(time.DateTime), f.Channel,
+			oneLine(f.Title, 80), oneLine(f.Error, 200))
+	}
+	return nil
+}
+
+// oneLine keeps untrusted text (an error from a remote site, a title) to
+// one bounded line in a terminal.
+func oneLine(s string, max int) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r < ' ' || r == 0x7f {
+			r = ' '
+		}
+		out = append(out, r)
+		if len(out) >= max {
+			out = append(out, '…')
+			break
+		}
+	}
+	return string(out)
+}
