@@ -1,0 +1,116 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+)
+
+var slackKeys = []string{"token", "webhook_url", "channel", "api_url"}
+
+// slack decodes the slack section. An empty token and webhook_url (the
+// usual ${SLACK_BOT_TOKEN:-} when the variable is unset) mean stdout mode.
+func (d *decoder) slack(e entry, s *Slack) {
+	m := d.mapping(e.val, "slack", "slack.", slackKeys)
+	if e, ok := m["token"]; ok {
+		d.token(e, &s.Token)
+	}
+	if e, ok := m["webhook_url"]; ok {
+		d.webhook(e, &s.WebhookURL)
+	}
+	if e, ok := m["channel"]; ok {
+		d.channel(e, &s.Channel)
+	}
+	if e, ok := m["api_url"]; ok {
+		d.apiURL(e, &s.APIURL)
+	}
+}
+
+// token checks the bot token's shape without ever showing it; a stray
+// newline from `export TOKEN=$(cat file)` is the usual mistake.
+func (d *decoder) token(e entry, dst *string) {
+	v, ok := d.scalar(e)
+	switch {
+	case !ok:
+	case strings.ContainsFunc(v.s, unicode.IsSpace) || hasControl(v.s):
+		d.errAt(v.node, "%s: contains spaces or control characters (value not shown; check for a trailing newline)", e.name)
+	default:
+		*dst = v.s
+	}
+}
+
+// webhook checks the incoming-webhook URL, which is itself a secret. Plain
+// http is allowed only to loopback, for tests against a local server.
+func (d *decoder) webhook(e entry, dst *string) {
+	v, ok := d.scalar(e)
+	if !ok || v.s == "" {
+		return
+	}
+	if !d.httpURL(e.name, v, true) {
+		return
+	}
+	if u, _ := url.Parse(v.s); u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		d.errAt(v.node, "%s: must be an https:// URL (http:// only to localhost)", e.name)
+		return
+	}
+	*dst = v.s
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (d *decoder) channel(e entry, dst *string) {
+	v, ok := d.scalar(e)
+	switch {
+	case !ok:
+	case strings.ContainsFunc(v.s, unicode.IsSpace) || hasControl(v.s) || v.s == "#":
+		d.errAt(v.node, "%s: expected a channel such as \"#news-alerts\" or an ID such as C0123ABCD, got %s", e.name, v.show())
+	default:
+		*dst = v.s
+	}
+}
+
+// apiURL checks the Web API base URL and gives it the trailing slash
+// slack-go needs to join method names onto it.
+func (d *decoder) apiURL(e entry, dst *string) {
+	v, ok := d.scalar(e)
+	if !ok || v.s == "" || !d.httpURL(e.name, v, false) {
+		return
+	}
+	if !strings.HasSuffix(v.s, "/") {
+		v.s += "/"
+	}
+	*dst = v.s
+}
+
+// checkChannels fills each rule's channel with slack.channel, and requires
+// slack.channel in token mode when a rule has none: chat.postMessage needs
+// a channel, and finding out at the first alert is too late.
+func (d *decoder) checkChannels(c *Config, slackKey *yaml.Node) {
+	if c.Slack.Mode() == "webhook" {
+		for i, r := range c.Rules {
+			c.webhookFolded = c.webhookFolded || r.Channel != "" && r.Channel != c.Slack.Channel
+			c.Rules[i].Channel = c.Slack.Channel
+		}
+		return
+	}
+	for i, r := range c.Rules {
+		info := d.ruleInfo[r.Name]
+		if r.Channel != "" || info.hasChannel {
+			continue
+		}
+		if c.Slack.Token != "" && c.Slack.Channel == "" {
+			d.errAt(slackKey, "slack.channel: required with a bot token, since rule %q (line %d) sets no channel", r.Name, info.line)
+			return
+		}
+		c.Rules[i].Channel = c.Slack.Channel
+	}
+}

@@ -1,0 +1,74 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/newswatch/newswatch/fetch"
+	"github.com/newswatch/newswatch/model"
+)
+
+// fetchFeed reads a feed source with a conditional GET. When the feed URL
+// serves HTML, the page's advertised feed is read instead and remembered, so
+// later passes go straight to it with their validators.
+func (c *Crawler) fetchFeed(ctx context.Context, r Request) (*Result, error) {
+	src := r.Source
+	feedURL := src.Feed
+	if u, ok := c.discovered.Load(src.Feed); ok {
+		feedURL = u.(string)
+	}
+	resp, body, err := c.get(ctx, fetch.Request{
+		URL: feedURL, ETag: r.ETag, LastModified: r.LastModified, AllowPrivate: allowPrivate(src),
+	})
+	if err != nil {
+		c.discovered.Delete(src.Feed) // rediscover next time
+		return nil, err
+	}
+	res := &Result{NotModified: resp.NotModified, ETag: resp.ETag, LastModified: resp.LastModified, FeedURL: feedURL}
+	if resp.NotModified {
+		return res, nil
+	}
+	res.Articles, err = c.parseFeed(src.Name, resp.URL, body)
+	if err == nil {
+		return res, nil
+	}
+	if !errors.Is(err, ErrNotFeed) || feedURL != src.Feed || !looksLikeHTML(body, resp.ContentType) {
+		return nil, fmt.Errorf("%s: %w", feedURL, err)
+	}
+	res, err = c.discoverFeed(ctx, src, resp.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	c.discovered.Store(src.Feed, res.FeedURL)
+	return res, nil
+}
+
+// get fetches one document and converts its body to UTF-8 (not on a 304).
+func (c *Crawler) get(ctx context.Context, r fetch.Request) (*fetch.Response, []byte, error) {
+	resp, err := c.fetch.Get(ctx, r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", r.URL, err)
+	}
+	if resp.NotModified {
+		return resp, nil, nil
+	}
+	body, err := fetch.ToUTF8(resp.Body, resp.ContentType)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode %s: %w", resp.URL, err)
+	}
+	return resp, body, nil
+}
+
+// readFeed fetches and parses feedURL without validators.
+func (c *Crawler) readFeed(ctx context.Context, src model.Source, feedURL string) (*Result, error) {
+	resp, body, err := c.get(ctx, fetch.Request{URL: feedURL, AllowPrivate: allowPrivate(src)})
+	if err != nil {
+		return nil, err
+	}
+	articles, err := c.parseFeed(src.Name, resp.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", feedURL, err)
+	}
+	return &Result{ETag: resp.ETag, LastModified: resp.LastModified, FeedURL: feedURL, Articles: articles}, nil
+}

@@ -1,0 +1,91 @@
+package crawler
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// pageLink is one article link picked from a listing page.
+type pageLink struct {
+	URL, Canonical string
+}
+
+// linkFilter decides which links of a listing page are crawled.
+type linkFilter struct {
+	site string            // links must be on this host or a subdomain
+	seen func(string) bool // known articles (by canonical link) are skipped
+	max  int               // at most this many, in page order
+	self string            // the listing page's canonical link, never an article
+}
+
+// pickLinks returns the article links selected by sel on a listing page
+// (UTF-8 HTML fetched from pageURL), resolved, on site, unseen, without
+// duplicates, at most f.max of them. truncated reports that more were left.
+func pickLinks(body []byte, pageURL *url.URL, sel string, f linkFilter) (links []pageLink, truncated bool, err error) {
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, false, err
+	}
+	base := pageURL
+	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
+		if u, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {
+			base = u
+		}
+	}
+	done := map[string]bool{}
+	doc.Find(sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		l, ok := f.accept(base, linkHref(s), done)
+		if !ok {
+			return true
+		}
+		if len(links) == f.max {
+			truncated = true
+			return false
+		}
+		links = append(links, l)
+		return true
+	})
+	return links, truncated, nil
+}
+
+// linkHref is the href of a selected <a>, or of the first link inside the
+// selected element.
+func linkHref(s *goquery.Selection) string {
+	if href, ok := s.Attr("href"); ok {
+		return href
+	}
+	return s.Find("a[href]").First().AttrOr("href", "")
+}
+
+// accept resolves href and applies the filter; done tracks canonical links
+// already taken from this page.
+func (f linkFilter) accept(base *url.URL, href string, done map[string]bool) (pageLink, bool) {
+	link := resolve(base, href)
+	if link == "" {
+		return pageLink{}, false
+	}
+	u, err := url.Parse(link)
+	if err != nil || !onSite(u.Hostname(), f.site) {
+		return pageLink{}, false
+	}
+	c := canonical(link)
+	if c == "" || c == f.self || done[c] || (f.seen != nil && f.seen(c)) {
+		return pageLink{}, false
+	}
+	done[c] = true
+	return pageLink{URL: link, Canonical: c}, true
+}
+
+// siteOf is the host a page source's links must stay on: the source URL's
+// host without a leading "www.", so www.example.com and example.com (and
+// their subdomains) count as one site.
+func siteOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}

@@ -1,0 +1,76 @@
+package notifier
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/newswatch/newswatch/model"
+)
+
+// Sender delivers one alert. ts is Slack's message ts ("" for stdout and
+// webhooks). retry reports whether a failure is transient. A rate limit comes
+// back as *RateLimitError{RetryAfter} with retry set.
+type Sender interface {
+	Send(ctx context.Context, a model.Alert) (ts string, retry bool, err error)
+	// Threads reports whether follow-ups can be posted as thread replies
+	// (bot-token mode, stdout). When false the Deliverer marks follow-ups
+	// sent without posting them.
+	Threads() bool
+}
+
+// PaceKeyer is implemented by Senders that know which alerts share Slack's
+// one-message-a-second limit. Alerts with the same key are sent at most once
+// per DelivererOptions.PerChannelInterval; the key "" means no pacing
+// (stdout). A Sender without this method is paced per alert channel.
+type PaceKeyer interface {
+	PaceKey(a model.Alert) string
+}
+
+// DefaultRetryAfter is the wait used when Slack rate-limits without saying
+// for how long (a 429 without Retry-After, or {"ok":false,"error":"ratelimited"}).
+const DefaultRetryAfter = 10 * time.Second
+
+// maxRetryAfter caps a Retry-After so a broken proxy cannot stall delivery
+// for days.
+const maxRetryAfter = time.Hour
+
+// RateLimitError says Slack asked us to wait RetryAfter before posting again.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("slack: rate limited, retry after %s", e.RetryAfter)
+}
+
+// SlackError is a failed post to Slack, with secrets (token, webhook URL)
+// removed from every part of it.
+type SlackError struct {
+	// Channel is the target channel; "" in webhook mode.
+	Channel string
+	// Code is Slack's error code ("channel_not_found"), or "http_NNN" for an
+	// HTTP status, or "network" for a transport failure.
+	Code string
+	// Permanent is true when retrying cannot help.
+	Permanent bool
+	// Hint says what to do about a permanent error.
+	Hint string
+	// Detail is the redacted underlying error text.
+	Detail string
+}
+
+func (e *SlackError) Error() string {
+	target := "slack webhook"
+	if e.Channel != "" {
+		target = "slack channel " + e.Channel
+	}
+	msg := fmt.Sprintf("notifier: post to %s: %s", target, e.Code)
+	if e.Detail != "" && e.Detail != e.Code {
+		msg += " (" + e.Detail + ")"
+	}
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	return msg
+}
