@@ -146,11 +146,10 @@ func TestChangedItemAlertsOnlyForNewRules(t *testing.T) {
 	))
 	h.once()
 	out := h.newOutput(&seen)
-	if !strings.Contains(out, "witkoff-moscow") {
-		t.Errorf("edited item should alert for the new rule:\n%s", out)
-	}
-	if strings.Contains(out, "donetsk") && !strings.Contains(out, "witkoff-moscow") {
-		t.Errorf("edited item alerted the old rule again:\n%s", out)
+	// Both rules post to one channel, where the story already has its
+	// alert: the new rule's hit joins that alert's thread.
+	if !strings.Contains(strings.ToLower(out), "also reported by") || strings.Count(out, "Fighting in Donetsk") != 1 {
+		t.Errorf("edited item should post once, in the existing alert's thread:\n%s", out)
 	}
 	// Edited again, no new rule: nothing.
 	srv.set("/wire.xml", "application/rss+xml", rss(
@@ -235,5 +234,30 @@ rules:
 	}
 	if failures["good"] != 0 {
 		t.Errorf("good source failures = %d", failures["good"])
+	}
+}
+
+// TestChangedItemAlertsNewRuleInItsChannel: a rule routed to another
+// channel gets a full alert there when an edit makes the item match it.
+func TestChangedItemAlertsNewRuleInItsChannel(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/other.xml", "application/rss+xml", rss())
+	srv.set("/wire.xml", "application/rss+xml", rss(
+		rssItem{guid: "x1", link: srv.URL + "/a/x1", title: "Fighting in Donetsk", desc: "Artillery fire.", pub: recent(time.Hour)},
+	))
+	cfg := strings.Replace(config2(srv), "    query: 'Witkoff AND (Kremlin OR Putin)'", "    query: 'Witkoff AND (Kremlin OR Putin)'\n    channel: '#diplomacy'", 1)
+	h := newHarness(t, cfg)
+	var seen int
+	h.once()
+	if out := h.newOutput(&seen); !strings.Contains(out, "Fighting in Donetsk") || !strings.Contains(out, "donetsk") {
+		t.Fatalf("no first alert:\n%s", out)
+	}
+	srv.set("/wire.xml", "application/rss+xml", rss(
+		rssItem{guid: "x1", link: srv.URL + "/a/x1", title: "Fighting in Donetsk", desc: "Artillery fire. Witkoff raised it with Putin.", pub: recent(time.Hour)},
+	))
+	h.once()
+	out := h.newOutput(&seen)
+	if !strings.Contains(out, "witkoff-moscow") || strings.Contains(strings.ToLower(out), "also reported") {
+		t.Errorf("edited item should make a full alert for the new rule in its own channel:\n%s", out)
 	}
 }
