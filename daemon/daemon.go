@@ -32,6 +32,8 @@ type Options struct {
 	Fetch *fetch.Options
 	// LookupEnv is used when reloading the config; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// DrainTimeout bounds how long Once waits for deliveries; default 2m.
+	DrainTimeout time.Duration
 }
 
 // Daemon is one running newswatch. Build it with New; Close it when done.
@@ -62,6 +64,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 2 * time.Minute
 	}
 	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{}}
 	d.cfg.Store(cfg)

@@ -154,6 +154,7 @@ type harness struct {
 	t      *testing.T
 	dir    string
 	cfgSrc string
+	drain  time.Duration // Once's delivery wait; 0 = the default
 	out    *syncBuffer
 	logs   *syncBuffer
 	d      *Daemon
@@ -196,7 +197,7 @@ func (h *harness) start() {
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := New(context.Background(), cfg, Options{
 		Version: "test", Logger: log, Stdout: h.out, LookupEnv: noEnv,
-		Fetch: &fetch.Options{Timeout: 2 * time.Second},
+		Fetch: &fetch.Options{Timeout: 2 * time.Second}, DrainTimeout: h.drain,
 	})
 	if err != nil {
 		h.t.Fatalf("New: %v", err)

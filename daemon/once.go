@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/newswatch/newswatch/config"
 )
@@ -19,9 +18,6 @@ const (
 // fetch client's own per-host and global limits still apply beneath it.
 const passConcurrency = 16
 
-// drainTimeout bounds how long `once` waits for pending deliveries.
-const drainTimeout = 2 * time.Minute
-
 // Once fetches every source now, delivers what it found and reports the
 // SPEC's exit code.
 func (d *Daemon) Once(ctx context.Context) int {
@@ -31,7 +27,7 @@ func (d *Daemon) Once(ctx context.Context) int {
 		return ExitError
 	}
 	d.pass(ctx, d.Config())
-	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	dctx, cancel := context.WithTimeout(ctx, d.opts.DrainTimeout)
 	defer cancel()
 	if err := d.deliverer.Drain(dctx); err != nil {
 		d.log.Warn("delivery incomplete", "err", err)
