@@ -1,0 +1,166 @@
+package fetch
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultUserAgent    = "newswatch/dev (+https://github.com/newswatch/newswatch)"
+	DefaultTimeout      = 30 * time.Second
+	DefaultMaxBodySize  = 10 << 20
+	DefaultMaxRedirects = 10
+	DefaultPerHostDelay = 250 * time.Millisecond
+	DefaultPerHostConns = 2
+	DefaultGlobalConns  = 16
+)
+
+// Resolver looks up a host's addresses; *net.Resolver satisfies it.
+type Resolver interface {
+	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
+}
+
+// Options configures a Client. Zero values take the defaults above.
+type Options struct {
+	UserAgent    string
+	Timeout      time.Duration // whole request incl. body and redirects; default 30s
+	MaxBodySize  int64         // decoded bytes; default 10 MiB
+	MaxRedirects int           // default 10; negative: follow none
+	// PerHostDelay is the minimum gap between the starts of two requests to
+	// one host; default 250ms, negative: none.
+	PerHostDelay time.Duration
+	PerHostConns int // requests in flight to one host; default 2
+	GlobalConns  int // requests in flight in total; default 16
+
+	// Test seams: the resolver and dialer used at dial time (guard checks
+	// happen there). DialContext receives an IP literal that already passed
+	// the guard. Defaults: net.DefaultResolver and a net.Dialer.
+	Resolver    Resolver
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client is safe for concurrent use. Make one per process and share it, so
+// politeness limits and the robots.txt cache are shared too.
+type Client struct {
+	opt     Options
+	now     func() time.Time
+	guarded *http.Transport // refuses private addresses
+	open    *http.Transport // allows them (Request.AllowPrivate)
+	global  chan struct{}
+
+	mu     sync.Mutex
+	hosts  map[string]*hostState
+	robots map[string]*robotsEntry
+}
+
+// New returns a Client with o's zero values defaulted.
+func New(o Options) *Client {
+	o = withDefaults(o)
+	c := &Client{
+		opt:    o,
+		now:    time.Now,
+		global: make(chan struct{}, o.GlobalConns),
+		hosts:  make(map[string]*hostState),
+		robots: make(map[string]*robotsEntry),
+	}
+	c.guarded = c.newTransport(false)
+	c.open = c.newTransport(true)
+	return c
+}
+
+func withDefaults(o Options) Options {
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBodySize <= 0 {
+		o.MaxBodySize = DefaultMaxBodySize
+	}
+	switch {
+	case o.MaxRedirects == 0:
+		o.MaxRedirects = DefaultMaxRedirects
+	case o.MaxRedirects < 0:
+		o.MaxRedirects = 0 // from here on, 0 means none
+	}
+	if o.PerHostDelay == 0 {
+		o.PerHostDelay = DefaultPerHostDelay
+	}
+	if o.PerHostConns <= 0 {
+		o.PerHostConns = DefaultPerHostConns
+	}
+	if o.GlobalConns <= 0 {
+		o.GlobalConns = DefaultGlobalConns
+	}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
+	}
+	return o
+}
+
+// newTransport builds one of the two base transports. They are separate so
+// a connection dialled for a request allowed to reach a private address is
+// never reused by one that is not. Compression is off because we decode
+// ourselves: the cap must apply to the decoded bytes. Proxies from the
+// environment are ignored: a proxy would do the dial the guard must check.
+func (c *Client) newTransport(allowPrivate bool) *http.Transport {
+	shortTimeout := min(c.opt.Timeout, 10*time.Second)
+	dial := c.opt.DialContext
+	if dial == nil {
+		dial = netDialer(shortTimeout, allowPrivate).DialContext
+	}
+	d := &guardedDialer{allowPrivate: allowPrivate, resolver: c.opt.Resolver, dial: dial}
+	return &http.Transport{
+		Proxy:                  nil,
+		DialContext:            d.dialContext,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    shortTimeout,
+		ResponseHeaderTimeout:  c.opt.Timeout,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    c.opt.PerHostConns,
+		IdleConnTimeout:        90 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+}
+
+// CloseIdleConnections closes idle keep-alive connections.
+func (c *Client) CloseIdleConnections() {
+	c.guarded.CloseIdleConnections()
+	c.open.CloseIdleConnections()
+}
+
+// hostLimiter builds a rate limiter for the per-host delay.
+func (c *Client) hostLimiter() *rate.Limiter {
+	if c.opt.PerHostDelay < 0 {
+		return rate.NewLimiter(rate.Inf, 1)
+	}
+	return rate.NewLimiter(rate.Every(c.opt.PerHostDelay), 1)
+}
+
+// Transport returns a RoundTripper for colly (or any http.Client) with the
+// same guard, caps and politeness as Get. Bodies come back already decoded
+// (Content-Encoding removed, Uncompressed set) and fully read, so the
+// caller's own decompression and size checks see plain bytes. Redirects are
+// followed by the caller's http.Client, but each hop passes through here:
+// the guard applies to it and a chain longer than MaxRedirects is refused.
+// Timeout applies to each hop here; bound a whole chain with the caller's
+// http.Client.Timeout or context.
+func (c *Client) Transport(allowPrivate bool) http.RoundTripper {
+	return &transport{c: c, allowPrivate: allowPrivate}
+}
+
+func (c *Client) base(allowPrivate bool) *http.Transport {
+	if allowPrivate {
+		return c.open
+	}
+	return c.guarded
+}

@@ -1,0 +1,27 @@
+// Package fetch is newswatch's hardened HTTP client. Feeds (through Get) and
+// page sources (colly, through Transport) both go through it, so every
+// request gets the same protections against slow, huge, broken or hostile
+// servers:
+//
+//   - timeouts on dial, TLS handshake and response headers, plus a deadline
+//     on the whole request, body and redirects included, so a
+//     one-byte-a-second drip is cut;
+//   - gzip and deflate decoded here, with the size cap applied to the decoded
+//     bytes (an endless body or a gzip bomb stops at the cap with ErrTooLarge);
+//   - at most MaxRedirects redirects (ErrTooManyRedirects);
+//   - an SSRF guard at dial time: the resolved address is checked, so DNS
+//     cannot dodge it, and redirects and followed links are covered too
+//     (ErrBlockedAddress), unless the request allows private addresses;
+//   - politeness: a per-host concurrency limit and delay, a global limit, and
+//     a host's 429/503 Retry-After honoured by failing later requests to that
+//     host fast (ErrHostBackoff) until the time has passed, rather than
+//     holding a worker for minutes; hosts are keyed by name, not port;
+//   - conditional GET (ETag, Last-Modified) and robots.txt (RobotsAllowed).
+//
+// Proxy settings from the environment are deliberately ignored: a proxy
+// would make the connection the guard has to check.
+//
+// ToUTF8 converts a body to UTF-8 from whatever charset it declares or
+// appears to use. Get deliberately returns the bytes unconverted so a caller
+// can pick the right moment (feeds and pages both need ToUTF8 before parsing).
+package fetch

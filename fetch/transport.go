@@ -1,0 +1,133 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// transport is what Transport returns: politeness, the guard (through the
+// base transport's dialer), the per-exchange deadline, decoding and the cap.
+type transport struct {
+	c            *Client
+	allowPrivate bool
+}
+
+// memBody is a fully read, decoded body. Get takes its bytes directly
+// instead of copying them.
+type memBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (memBody) Close() error { return nil }
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close() // a RoundTripper must close it, even on error
+	}
+	if err := checkScheme(req.URL); err != nil {
+		return nil, err
+	}
+	if n := redirectDepth(req); n > t.c.opt.MaxRedirects {
+		return nil, fmt.Errorf("redirect %d, limit %d: %w", n, t.c.opt.MaxRedirects, ErrTooManyRedirects)
+	}
+	host := hostKey(req.URL)
+	release, err := t.c.acquire(req.Context(), host)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return t.exchange(req, host)
+}
+
+// exchange performs one request under the Timeout (see exchangeDeadline),
+// reading and decoding the whole body before the deadline is released: the
+// deadline must cover the body, or a one-byte-a-second drip would hold a
+// worker forever.
+func (t *transport) exchange(req *http.Request, host string) (*http.Response, error) {
+	ctx, cancel := context.WithDeadline(req.Context(), exchangeDeadline(req.Context(), t.c.opt.Timeout))
+	defer cancel()
+	out := req.Clone(ctx) // never modify the caller's request
+	out.Header.Set("User-Agent", t.c.opt.UserAgent)
+	out.Header.Set("Accept-Encoding", "gzip, deflate")
+	resp, err := t.c.base(t.allowPrivate).RoundTrip(out)
+	if err != nil {
+		return nil, withDeadline(ctx, t.c.opt.Timeout, err)
+	}
+	t.c.noteRetryAfter(host, resp)
+	data, err := readBody(resp, t.c.opt.MaxBodySize)
+	if err != nil {
+		return nil, withDeadline(ctx, t.c.opt.Timeout, fmt.Errorf("read body: %w", err))
+	}
+	resp.Body = memBody{bytes.NewReader(data), data}
+	resp.ContentLength = int64(len(data))
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.Uncompressed = true
+	resp.Request = req
+	return resp, nil
+}
+
+// budgetKey marks a context carrying a *budget: Get shares one deadline
+// across all the hops of a redirect chain.
+type budgetKey struct{}
+
+// budget is a deadline that starts when the first hop may go, so time
+// spent queueing for that first politeness slot is not counted.
+type budget struct {
+	mu       sync.Mutex
+	deadline time.Time
+}
+
+// exchangeDeadline is when this hop must be done: timeout from now, or,
+// within Get, timeout from the start of the first hop.
+func exchangeDeadline(ctx context.Context, timeout time.Duration) time.Time {
+	now := time.Now()
+	b, ok := ctx.Value(budgetKey{}).(*budget)
+	if !ok {
+		return now.Add(timeout)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.deadline.IsZero() {
+		b.deadline = now.Add(timeout)
+	}
+	return b.deadline
+}
+
+// withDeadline makes a timeout say so, and keeps it recognisable with
+// errors.Is(err, context.DeadlineExceeded) whatever error the cut
+// connection produced.
+func withDeadline(ctx context.Context, timeout time.Duration, err error) error {
+	ctxErr := ctx.Err()
+	switch {
+	case ctxErr != context.DeadlineExceeded:
+		return err
+	case errors.Is(err, ctxErr):
+		return fmt.Errorf("exchange deadline %s: %w", timeout, err)
+	}
+	return fmt.Errorf("exchange deadline %s: %w (%w)", timeout, ctxErr, err)
+}
+
+func checkScheme(u *url.URL) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: %w", u.Scheme, ErrUnsupportedScheme)
+	}
+	return nil
+}
+
+// redirectDepth counts the redirects that led to req: http.Client links
+// each redirected request to the response that caused it.
+func redirectDepth(req *http.Request) int {
+	n := 0
+	for r := req; r.Response != nil && r.Response.Request != nil && n < 1000; r = r.Response.Request {
+		n++
+	}
+	return n
+}
