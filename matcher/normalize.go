@@ -1,0 +1,248 @@
+package matcher
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Token is one normalised word and where it came from.
+type Token struct {
+	Term       string // normalised: NFKC, case folded, no diacritics
+	Start, End int    // byte offsets of the word in the original text
+}
+
+// Tokens splits s into normalised words. Both queries and articles go
+// through it, which is what makes matching exact after normalisation.
+func Tokens(s string) []Token {
+	var t tokenizer
+	t.run(s)
+	text := string(t.norm)
+	out := make([]Token, len(t.toks))
+	for i, k := range t.toks {
+		out[i] = Token{Term: text[k.ns:k.ne], Start: int(k.os), End: int(k.oe)}
+	}
+	return out
+}
+
+// Normalize returns the normalised words of s joined by single spaces.
+func Normalize(s string) string {
+	toks := Tokens(s)
+	terms := make([]string, len(toks))
+	for i, k := range toks {
+		terms[i] = k.Term
+	}
+	return strings.Join(terms, " ")
+}
+
+// rawTok is a token as offsets: [ns, ne) into the tokenizer's normalised
+// buffer and [os, oe) into the original text.
+type rawTok struct{ ns, ne, os, oe int32 }
+
+// tokenizer holds reusable buffers so the matcher can tokenise articles
+// without allocating per word.
+type tokenizer struct {
+	norm []byte
+	toks []rawTok
+	in   bool // the last emitted rune was part of a word
+	slow bool // tests: force the general path for every rune
+}
+
+func (t *tokenizer) reset() {
+	t.norm = t.norm[:0]
+	t.toks = t.toks[:0]
+	t.in = false
+}
+
+// run appends the tokens of s. Runs of ASCII take the fast path, except
+// an ASCII byte followed by a non-ASCII one: it goes with the following
+// combining marks, if any, through the full normalisation, segment by
+// segment, so the fast path never changes a result.
+func (t *tokenizer) run(s string) {
+	t.in = false
+	tab := foldTable()
+	for i := 0; i < len(s); {
+		if !t.slow && s[i] >= utf8.RuneSelf {
+			if next, ok := t.tableWord(tab, s, i); ok {
+				i = next
+				continue
+			}
+		}
+		if !t.slow && s[i] < utf8.RuneSelf {
+			j := i + 1
+			for j < len(s) && s[j] < utf8.RuneSelf {
+				j++
+			}
+			if j < len(s) {
+				j--
+			}
+			if j > i {
+				t.ascii(s, i, j)
+				i = j
+				continue
+			}
+		}
+		end := t.segmentEnd(s, i)
+		if end == i+1 && s[i] < utf8.RuneSelf && !t.slow {
+			// An ASCII character with no combining mark after it, here
+			// only because a non-ASCII character follows.
+			t.ascii(s, i, end)
+		} else {
+			t.segment(s[i:end], i, end)
+		}
+		i = end
+	}
+	t.in = false
+}
+
+// tableWord is the fast path for a letter of the fold table (Latin-1,
+// Cyrillic, Greek...) that forms its own normalisation segment: the common
+// case in non-English text. It reports false when the rune needs the
+// general path.
+func (t *tokenizer) tableWord(tab *[tableHi - tableLo]foldEntry, s string, i int) (int, bool) {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if !inTable(r) || tab[r-tableLo].kind != kindWord {
+		return 0, false
+	}
+	next := i + size
+	if next < len(s) && s[next] >= utf8.RuneSelf {
+		r2, _ := utf8.DecodeRuneInString(s[next:])
+		if !inTable(r2) || !tab[r2-tableLo].boundaryBefore {
+			return 0, false
+		}
+	}
+	ns := len(t.norm)
+	t.norm = append(t.norm, tab[r-tableLo].out...)
+	t.word(ns, i, next)
+	return next, true
+}
+
+// ascii tokenises s[i:j], which is all ASCII: letters and digits form
+// words, lower-cased; everything else separates.
+func (t *tokenizer) ascii(s string, i, j int) {
+	for k := i; k < j; {
+		if asciiFold[s[k]] == 0 {
+			t.in = false
+			k++
+			continue
+		}
+		ns := len(t.norm)
+		e := k
+		for ; e < j; e++ {
+			c := asciiFold[s[e]]
+			if c == 0 {
+				break
+			}
+			t.norm = append(t.norm, c)
+		}
+		t.word(ns, k, e)
+		k = e
+	}
+}
+
+// asciiFold maps an ASCII letter or digit to its lower case and every other
+// byte to 0 (a separator). A constant string, so it is immutable.
+const asciiFold = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x00\x00\x00\x00\x00\x00\x00\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f\x70\x71\x72\x73\x74\x75\x76\x77\x78\x79\x7a\x00\x00\x00\x00\x00\x00\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f\x70\x71\x72\x73\x74\x75\x76\x77\x78\x79\x7a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+// word extends the current token (or starts one) with the normalised bytes
+// t.norm[ns:], just appended, and the original bytes [os, oe).
+func (t *tokenizer) word(ns, os, oe int) {
+	if t.in {
+		k := &t.toks[len(t.toks)-1]
+		k.ne, k.oe = int32(len(t.norm)), int32(oe)
+		return
+	}
+	t.in = true
+	t.toks = append(t.toks, rawTok{ns: int32(ns), ne: int32(len(t.norm)), os: int32(os), oe: int32(oe)})
+}
+
+// segmentEnd returns the end of the normalisation segment starting at i: a
+// starter and the combining marks after it. Characters within a segment
+// can combine, so a segment is normalised as a whole.
+func (t *tokenizer) segmentEnd(s string, i int) int {
+	_, size := utf8.DecodeRuneInString(s[i:])
+	j := i + size
+	if t.slow {
+		return i + norm.NFKD.NextBoundaryInString(s[i:], true)
+	}
+	if j == len(s) || s[j] < utf8.RuneSelf {
+		return j
+	}
+	if r, _ := utf8.DecodeRuneInString(s[j:]); inTable(r) && foldTable()[r-tableLo].boundaryBefore {
+		return j
+	}
+	return i + norm.NFKD.NextBoundaryInString(s[i:], true)
+}
+
+// segment normalises one segment and emits its runes.
+func (t *tokenizer) segment(seg string, os, oe int) {
+	var out string
+	if r, size := utf8.DecodeRuneInString(seg); !t.slow && size == len(seg) && inTable(r) {
+		e := &foldTable()[r-tableLo]
+		switch e.kind {
+		case kindNone:
+			return
+		case kindSep:
+			t.in = false
+			return
+		case kindWord:
+			ns := len(t.norm)
+			t.norm = append(t.norm, e.out...)
+			t.word(ns, os, oe)
+			return
+		}
+		out = e.out
+	} else {
+		out = normalizeSegment(seg)
+	}
+	t.emit(out, os, oe)
+}
+
+// emit appends the runes of a normalised segment: word runes extend the
+// current token, anything else ends it.
+func (t *tokenizer) emit(out string, os, oe int) {
+	for _, r := range out {
+		if !isWordRune(r) {
+			t.in = false
+			continue
+		}
+		ns := len(t.norm)
+		t.norm = utf8.AppendRune(t.norm, r)
+		t.word(ns, os, oe)
+	}
+}
+
+// isWordRune: letters and digits make words. Spacing marks (Mc, Me) are
+// kept too: in Indic and other scripts they sit inside words, and
+// nonspacing marks (Mn) are already gone as diacritics.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// normalizeSegment is the general path: compatibility decomposition,
+// diacritics (nonspacing marks) removed, full case folding, then NFKC.
+// Folding can bring back decomposable characters, so decomposition and mark
+// removal run again after it; this keeps normalisation idempotent.
+func normalizeSegment(seg string) string {
+	s := stripMarks(norm.NFKD.String(seg))
+	s = cases.Fold().String(s)
+	s = stripMarks(norm.NFKD.String(s))
+	return norm.NFKC.String(s)
+}
+
+func stripMarks(s string) string {
+	if !strings.ContainsFunc(s, isNonspacing) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isNonspacing(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isNonspacing(r rune) bool { return unicode.Is(unicode.Mn, r) }

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/model"
+)
+
+// benchWindow is the story window of the benchmarks (the SPEC's example).
+const benchWindow = 72 * time.Hour
+
+// benchStories is how many stories are in the window before measuring.
+const benchStories = 100_000
+
+// randomStory returns a story like story.Sign and story.Bands make: a
+// 128-byte signature and 4 to 16 random 64-bit band keys.
+func randomStory(rng *rand.Rand) *NewStory {
+	sig := make([]byte, 128)
+	for i := range sig {
+		sig[i] = byte(rng.Uint32())
+	}
+	bands := make([]int64, 4+rng.IntN(13))
+	for i := range bands {
+		bands[i] = int64(rng.Uint64())
+	}
+	return &NewStory{Signature: sig, Bands: bands}
+}
+
+// benchItem is the item of the i-th article of a benchmark.
+func benchItem(i int) Item {
+	link := fmt.Sprintf("https://www.example.com/world/2026/nov/26/article-%d", i)
+	return Item{Source: "guardian-world", Key: link, CanonicalLink: link,
+		ContentHash: "0123456789abcdef0123456789abcdef", Rules: []string{"kremlin"}}
+}
+
+// seedStories fills s with n stories (and their items) spread over the
+// window ending at now, in one transaction.
+func seedStories(b *testing.B, s *SQLite, rng *rand.Rand, n int, now time.Time) {
+	b.Helper()
+	ctx := context.Background()
+	stories := make([]*NewStory, n)
+	batches := make([][]bandBatch, n)
+	for i := range stories {
+		stories[i] = randomStory(rng)
+		var err error
+		if batches[i], err = s.bandBatches(ctx, stories[i].Bands); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i, ns := range stories {
+		created := now.Add(-time.Duration(rng.Int64N(int64(benchWindow - time.Hour))))
+		it := benchItem(-i - 1)
+		if it.StoryID, err = s.insertStory(ctx, tx, ns.Signature, batches[i], created); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.upsertItem(ctx, tx, it, created); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkStoryLookupInsert is the per-article story step of the pipeline
+// with 100,000 stories in the window: look up candidates by the new
+// article's band keys, then record the article with a new story, either in
+// its own transaction (Record) or with the other articles of its fetch
+// (RecordBatch of 30, a feed's worth).
+func BenchmarkStoryLookupInsert(b *testing.B) {
+	s, _, _ := openTest(b)
+	rng := rand.New(rand.NewPCG(1, 2))
+	seedStories(b, s, rng, benchStories, t0)
+	since := t0.Add(-benchWindow)
+	n := 0 // article numbers continue across sub-benchmarks
+	for _, batch := range []int{1, 30} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			var pending []Record
+			flush := func() {
+				if batch == 1 {
+					_, err := s.Record(ctx, pending[0])
+					pending = pending[:0]
+					if err != nil {
+						b.Fatal(err)
+					}
+					return
+				}
+				res, err := s.RecordBatch(ctx, pending)
+				pending = pending[:0]
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range res {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
+			}
+			start := n
+			for b.Loop() {
+				ns := randomStory(rng)
+				if _, err := s.StoryCandidates(ctx, ns.Bands, since); err != nil {
+					b.Fatal(err)
+				}
+				pending = append(pending, Record{Item: benchItem(n), NewStory: ns})
+				if len(pending) == batch {
+					flush()
+				}
+				n++
+			}
+			if len(pending) > 0 {
+				flush()
+			}
+			b.ReportMetric(float64(n-start)/b.Elapsed().Seconds(), "articles/s")
+		})
+	}
+}
+
+// BenchmarkRecord measures Record alone for the shapes an article takes: a
+// seen-before item, an item with a new story, and one that also alerts.
+func BenchmarkRecord(b *testing.B) {
+	cases := []struct {
+		name   string
+		record func(rng *rand.Rand, i int) Record
+	}{
+		{"item", func(_ *rand.Rand, i int) Record { return Record{Item: benchItem(i)} }},
+		{"item+story", func(rng *rand.Rand, i int) Record {
+			return Record{Item: benchItem(i), NewStory: randomStory(rng)}
+		}},
+		{"item+story+alert", func(rng *rand.Rand, i int) Record {
+			a := newAlert(model.AlertNew, "#news", fmt.Sprintf("Kremlin says %d", i))
+			a.Article.Body = string(make([]byte, 2000))
+			return Record{Item: benchItem(i), NewStory: randomStory(rng), Alerts: []model.Alert{a}}
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			s, _, _ := openTest(b)
+			rng := rand.New(rand.NewPCG(3, 4))
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if _, err := s.Record(ctx, c.record(rng, n)); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

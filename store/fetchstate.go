@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FetchState is what the crawler remembers about a source between fetches.
+type FetchState struct {
+	Source              string
+	ETag, LastModified  string
+	LastFetch           time.Time
+	LastResult          string // "ok", "not_modified", "error"
+	LastError           string
+	ConsecutiveFailures int
+	NextAttempt         time.Time // backoff: skip scheduled runs before this
+	Fetched             bool      // at least one successful fetch (first-fetch rule)
+}
+
+const fetchStateColumns = `source, etag, last_modified, last_fetch, last_result, last_error,
+	consecutive_failures, next_attempt, fetched`
+
+// FetchState returns the state of source, or ErrNotFound when it was never
+// saved.
+func (s *SQLite) FetchState(ctx context.Context, source string) (FetchState, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+fetchStateColumns+` FROM fetch_state WHERE source = ?`, source)
+	fs, err := scanFetchState(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return FetchState{}, fmt.Errorf("store: fetch state %q: %w", source, err)
+	}
+	return fs, nil
+}
+
+// SaveFetchState inserts or replaces the state of fs.Source.
+func (s *SQLite) SaveFetchState(ctx context.Context, fs FetchState) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO fetch_state (`+fetchStateColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source) DO UPDATE SET
+			etag = excluded.etag, last_modified = excluded.last_modified,
+			last_fetch = excluded.last_fetch, last_result = excluded.last_result,
+			last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
+			next_attempt = excluded.next_attempt, fetched = excluded.fetched`,
+		fs.Source, fs.ETag, fs.LastModified, dbTime(fs.LastFetch), fs.LastResult, fs.LastError,
+		fs.ConsecutiveFailures, dbTime(fs.NextAttempt), fs.Fetched)
+	if err != nil {
+		return fmt.Errorf("store: save fetch state %q: %w", fs.Source, err)
+	}
+	return nil
+}
+
+// FetchStates returns every saved source state, ordered by source name.
+func (s *SQLite) FetchStates(ctx context.Context) ([]FetchState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+fetchStateColumns+` FROM fetch_state ORDER BY source`)
+	if err != nil {
+		return nil, fmt.Errorf("store: fetch states: %w", err)
+	}
+	defer rows.Close()
+	var out []FetchState
+	for rows.Next() {
+		fs, err := scanFetchState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: fetch states: %w", err)
+		}
+		out = append(out, fs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: fetch states: %w", err)
+	}
+	return out, nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFetchState(sc scanner) (FetchState, error) {
+	var fs FetchState
+	var last, next sql.NullInt64
+	err := sc.Scan(&fs.Source, &fs.ETag, &fs.LastModified, &last, &fs.LastResult, &fs.LastError,
+		&fs.ConsecutiveFailures, &next, &fs.Fetched)
+	fs.LastFetch, fs.NextAttempt = goTime(last), goTime(next)
+	return fs, err
+}

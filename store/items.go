@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Item is an article the daemon has seen, known by its source and key (its
+// GUID, else its canonical link).
+type Item struct {
+	Source, Key, CanonicalLink, ContentHash string
+	Rules                                   []string // every rule this item has matched so far
+	StoryID                                 int64    // 0: none
+	Published                               time.Time
+	FirstSeen                               time.Time
+}
+
+const itemColumns = `source, key, canonical_link, content_hash, rules, story_id, published, first_seen`
+
+// upsertItemSQL inserts an item or updates a known one. first_seen keeps its
+// first value, and a known story is not forgotten when the update has none.
+const upsertItemSQL = `INSERT INTO items (` + itemColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (source, key) DO UPDATE SET
+		canonical_link = excluded.canonical_link,
+		content_hash = excluded.content_hash,
+		rules = excluded.rules,
+		story_id = COALESCE(excluded.story_id, items.story_id),
+		published = excluded.published`
+
+// Item returns the item with the given source and key, or ErrNotFound.
+func (s *SQLite) Item(ctx context.Context, source, key string) (Item, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items WHERE source = ? AND key = ?`, source, key)
+	it, err := scanItem(row)
+	if err != nil {
+		return Item{}, fmt.Errorf("store: item %s %q: %w", source, key, err)
+	}
+	return it, nil
+}
+
+// ItemByCanonicalLink returns an item with the canonical link, from any
+// source (the first seen when there are several), or ErrNotFound.
+func (s *SQLite) ItemByCanonicalLink(ctx context.Context, link string) (Item, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items
+		WHERE canonical_link = ? ORDER BY first_seen, source, key LIMIT 1`, link)
+	it, err := scanItem(row)
+	if err != nil {
+		return Item{}, fmt.Errorf("store: item by link %q: %w", link, err)
+	}
+	return it, nil
+}
+
+// SeenLink reports whether any source has an item with the canonical link.
+func (s *SQLite) SeenLink(ctx context.Context, canonicalLink string) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM items WHERE canonical_link = ? LIMIT 1`, canonicalLink).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: seen link %q: %w", canonicalLink, err)
+	}
+	return true, nil
+}
+
+// upsertItem writes it in tx; FirstSeen defaults to now.
+func (s *SQLite) upsertItem(ctx context.Context, tx *sql.Tx, it Item, now time.Time) error {
+	rules, err := json.Marshal(nonNil(it.Rules))
+	if err != nil {
+		return err
+	}
+	if it.FirstSeen.IsZero() {
+		it.FirstSeen = now
+	}
+	_, err = tx.StmtContext(ctx, s.stmt.upsertItem).ExecContext(ctx,
+		it.Source, it.Key, nullString(it.CanonicalLink), it.ContentHash, string(rules),
+		nullID(it.StoryID), dbTime(it.Published), dbTime(it.FirstSeen))
+	return err
+}
+
+// scanItem reads one item row; sql.ErrNoRows becomes ErrNotFound.
+func scanItem(row *sql.Row) (Item, error) {
+	var it Item
+	var link sql.NullString
+	var rules string
+	var story, published, firstSeen sql.NullInt64
+	err := row.Scan(&it.Source, &it.Key, &link, &it.ContentHash, &rules, &story, &published, &firstSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Item{}, ErrNotFound
+	}
+	if err != nil {
+		return Item{}, err
+	}
+	if err := json.Unmarshal([]byte(rules), &it.Rules); err != nil {
+		return Item{}, fmt.Errorf("decode rules: %w", err)
+	}
+	if len(it.Rules) == 0 {
+		it.Rules = nil
+	}
+	it.CanonicalLink, it.StoryID = link.String, story.Int64
+	it.Published, it.FirstSeen = goTime(published), goTime(firstSeen)
+	return it, nil
+}
+
+// nonNil turns a nil slice into an empty one, so it encodes as [].
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/newswatch/newswatch/model"
+)
+
+// Record is one article's outcome, written by Record in one transaction.
+type Record struct {
+	Item     Item
+	NewStory *NewStory
+	Alerts   []model.Alert
+}
+
+// Record writes one article's outcome in one transaction: upsert the item,
+// create the story when NewStory is set (Item.StoryID and every alert's
+// StoryID then become its id), insert the alerts as pending, due now. It
+// returns the item's story id (0 when it has none). When a story already has
+// an AlertNew in an alert's channel the error wraps ErrDuplicateAlert; on any
+// error nothing is written.
+func (s *SQLite) Record(ctx context.Context, r Record) (storyID int64, err error) {
+	var batches []bandBatch
+	if r.NewStory != nil {
+		if batches, err = s.bandBatches(ctx, r.NewStory.Bands); err != nil {
+			return 0, fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
+		}
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
+	}
+	defer tx.Rollback()
+	if storyID, err = s.record(ctx, tx, r, batches, s.now()); err != nil {
+		return 0, fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: record %s %q: commit: %w", r.Item.Source, r.Item.Key, err)
+	}
+	return storyID, nil
+}
+
+func (s *SQLite) record(ctx context.Context, tx *sql.Tx, r Record, batches []bandBatch, now time.Time) (int64, error) {
+	it := r.Item
+	if r.NewStory != nil {
+		id, err := s.insertStory(ctx, tx, r.NewStory.Signature, batches, now)
+		if err != nil {
+			return 0, fmt.Errorf("story: %w", err)
+		}
+		it.StoryID = id
+	}
+	if err := s.upsertItem(ctx, tx, it, now); err != nil {
+		return 0, fmt.Errorf("item: %w", err)
+	}
+	for _, a := range r.Alerts {
+		if r.NewStory != nil {
+			a.StoryID = it.StoryID
+		}
+		if err := s.insertAlert(ctx, tx, a, now); err != nil {
+			return 0, fmt.Errorf("alert for %s: %w", a.Channel, err)
+		}
+	}
+	return it.StoryID, nil
+}
+
+const insertAlertSQL = `INSERT INTO outbox
+	(kind, channel, story_id, parent_id, payload, state, attempts, next_attempt, created, updated)
+	VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`
+
+// insertAlert adds a as a pending alert due at now. The payload is the alert
+// as JSON; its delivery fields (ID, Attempts, ThreadTS) live in columns.
+func (s *SQLite) insertAlert(ctx context.Context, tx *sql.Tx, a model.Alert, now time.Time) error {
+	if a.Created.IsZero() {
+		a.Created = now
+	}
+	a.ID, a.Attempts, a.ThreadTS = 0, 0, ""
+	payload, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, s.stmt.insertAlert).ExecContext(ctx,
+		a.Kind.String(), a.Channel, nullID(a.StoryID), nullID(a.ParentID), string(payload),
+		now.UnixMicro(), a.Created.UnixMicro(), now.UnixMicro())
+	if isUniqueViolation(err) {
+		return fmt.Errorf("story %d: %w", a.StoryID, ErrDuplicateAlert)
+	}
+	return err
+}
+
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint error.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}

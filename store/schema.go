@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order, each in its own transaction together with
+// the schema_version row that records it. Never edit a released migration;
+// append a new one.
+var migrations = [][]string{
+	1: {
+		`CREATE TABLE fetch_state (
+			source               TEXT PRIMARY KEY,
+			etag                 TEXT NOT NULL DEFAULT '',
+			last_modified        TEXT NOT NULL DEFAULT '',
+			last_fetch           INTEGER,
+			last_result          TEXT NOT NULL DEFAULT '',
+			last_error           TEXT NOT NULL DEFAULT '',
+			consecutive_failures INTEGER NOT NULL DEFAULT 0,
+			next_attempt         INTEGER,
+			fetched              BOOLEAN NOT NULL DEFAULT FALSE
+		)`,
+		`CREATE TABLE stories (
+			id        INTEGER PRIMARY KEY,
+			signature BLOB NOT NULL,
+			created   INTEGER NOT NULL
+		)`,
+		`CREATE INDEX stories_created ON stories (created)`,
+		// One row per LSH band key of a story, clustered by (band, created)
+		// so a candidate lookup is an index range per band, restricted to
+		// the story window. created duplicates stories.created for that.
+		`CREATE TABLE story_bands (
+			band     INTEGER NOT NULL,
+			created  INTEGER NOT NULL,
+			story_id INTEGER NOT NULL,
+			PRIMARY KEY (band, created, story_id)
+		) WITHOUT ROWID`,
+		`CREATE TABLE items (
+			source         TEXT NOT NULL,
+			key            TEXT NOT NULL,
+			canonical_link TEXT,
+			content_hash   TEXT NOT NULL DEFAULT '',
+			rules          TEXT NOT NULL DEFAULT '[]',
+			story_id       INTEGER REFERENCES stories (id) ON DELETE SET NULL,
+			published      INTEGER,
+			first_seen     INTEGER NOT NULL,
+			PRIMARY KEY (source, key)
+		)`,
+		`CREATE INDEX items_canonical_link ON items (canonical_link) WHERE canonical_link IS NOT NULL`,
+		`CREATE INDEX items_story ON items (story_id)`,
+		`CREATE INDEX items_first_seen ON items (first_seen)`,
+		`CREATE TABLE outbox (
+			id           INTEGER PRIMARY KEY,
+			kind         TEXT NOT NULL CHECK (kind IN ('new', 'follow_up')),
+			channel      TEXT NOT NULL,
+			story_id     INTEGER REFERENCES stories (id) ON DELETE SET NULL,
+			parent_id    INTEGER REFERENCES outbox (id) ON DELETE SET NULL,
+			payload      TEXT NOT NULL,
+			state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+			attempts     INTEGER NOT NULL DEFAULT 0,
+			next_attempt INTEGER NOT NULL,
+			ts           TEXT NOT NULL DEFAULT '',
+			last_error   TEXT NOT NULL DEFAULT '',
+			created      INTEGER NOT NULL,
+			updated      INTEGER NOT NULL
+		)`,
+		// One AlertNew per story and channel, whatever its state.
+		`CREATE UNIQUE INDEX outbox_new_per_story_channel ON outbox (story_id, channel) WHERE kind = 'new'`,
+		`CREATE INDEX outbox_due ON outbox (state, next_attempt)`,
+		`CREATE INDEX outbox_story ON outbox (story_id)`,
+		`CREATE INDEX outbox_parent ON outbox (parent_id)`,
+		`CREATE INDEX outbox_state_updated ON outbox (state, updated)`,
+	},
+}
+
+// schemaVersion is the version a fully migrated database has.
+func schemaVersion() int { return len(migrations) - 1 }
+
+// migrate brings the database up to schemaVersion. It is idempotent and safe
+// when two processes open the same file at once: each step re-reads the
+// version inside its (immediate, so exclusive-writer) transaction.
+func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version INTEGER PRIMARY KEY,
+		applied INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for v := 1; v <= schemaVersion(); v++ {
+		if err := migrateTo(ctx, db, v, now); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v, err)
+		}
+	}
+	cur, err := currentVersion(ctx, db)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if cur > schemaVersion() {
+		return fmt.Errorf("migrate: database schema version %d is newer than this binary's %d", cur, schemaVersion())
+	}
+	return nil
+}
+
+// migrateTo applies migration v unless it already has been.
+func migrateTo(ctx context.Context, db *sql.DB, v int, now func() time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version WHERE version = ?`, v).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, stmt := range migrations[v] {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied) VALUES (?, ?)`, v, dbTime(now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// currentVersion is the highest applied migration, 0 for a new database.
+func currentVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil {
+		return 0, err
+	}
+	return int(v.Int64), nil
+}

@@ -1,0 +1,190 @@
+// Package store keeps newswatch's state in SQLite: each source's fetch state,
+// the items seen (and the rules they matched), stories with their LSH band
+// keys, and the alert outbox that the notifier drains. Every write that
+// belongs together (an item, its story and its alerts) is one transaction, so
+// a crash at any instant leaves a consistent store.
+//
+// The database is opened with two pools: a single write connection (so
+// writers in this process queue in Go instead of meeting SQLITE_BUSY, and
+// transactions take the write lock up front with BEGIN IMMEDIATE) and a few
+// read-only connections, which WAL lets run beside the writer.
+//
+// PostgreSQL. When several replicas share the work a pgx implementation of
+// the same methods can follow. The SQL here is kept portable where that is
+// cheap: ON CONFLICT upserts, partial indexes, timestamps as integer Unix
+// microseconds (Postgres' precision), JSON payloads as text, no SQLite
+// functions in queries. What a Postgres store needs differently: BIGSERIAL
+// ids with RETURNING, "band = ANY($1)" instead of an expanded IN list, and
+// for the outbox a claim step (SELECT ... FOR UPDATE SKIP LOCKED plus a lease
+// column) so two replicas never deliver the same alert; DueAlerts then
+// becomes "claim due alerts". Method shapes (context first, values in and
+// out, ErrNotFound instead of nil results) already fit that.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrDuplicateAlert is returned (wrapped) by Record when a story already has
+// an AlertNew in one of the alert's channels; nothing of the record is written.
+var ErrDuplicateAlert = errors.New("store: story already has an alert in this channel")
+
+// ErrNotPending is returned (wrapped) by MarkSent, MarkRetry and MarkFailed
+// when the alert exists but is no longer pending.
+var ErrNotPending = errors.New("store: alert is not pending")
+
+// readConns is the size of the read-only pool.
+const readConns = 4
+
+// mmapSize and cacheKiB size each connection's memory map and page cache.
+const (
+	mmapSize = 256 << 20
+	cacheKiB = 32 << 10
+)
+
+// busyTimeout is how long a connection waits for another process's lock.
+const busyTimeout = 5 * time.Second
+
+// SQLite is the SQLite-backed store. It is safe for concurrent use.
+type SQLite struct {
+	w    *sql.DB // one connection: all writes
+	r    *sql.DB // read-only connections
+	now  func() time.Time
+	stmt stmts
+}
+
+// OpenSQLite opens (creating if needed) the database at path, applies any
+// pending migrations and returns the store. now supplies timestamps; nil
+// means time.Now.
+func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: open %q: path must be non-empty and contain no '?' or '#'", path)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s := &SQLite{now: now}
+	var err error
+	if s.w, err = openPool(ctx, path, false); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, s.w, now); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if s.r, err = openPool(ctx, path, true); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// openPool opens the write pool (one connection, BEGIN IMMEDIATE) or the
+// read pool (query_only) on path.
+func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	// Reads through a memory map and a larger page cache: fewer syscalls,
+	// which dominate small transactions.
+	q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mmapSize))
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cacheKiB))
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := readConns
+	if !readOnly {
+		n = 1
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database. Pending writes have already committed.
+func (s *SQLite) Close() error {
+	s.stmt.close()
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database is reachable for reads and writes.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// dbTime converts t to the stored form: Unix microseconds, NULL when zero.
+func dbTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// goTime converts a stored timestamp back; NULL becomes the zero time.
+func goTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// nullString stores "" as NULL (for optional, indexed columns).
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullID stores 0 as NULL (for optional references).
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
