@@ -118,4 +118,3 @@ rules:
 		t.Errorf("known article fetched %d times, want 1", hits)
 	}
 }
-

@@ -66,7 +66,7 @@ func (t *tokenizer) run(s string) {
 	tab := foldTable()
 	for i := 0; i < len(s); {
 		if !t.slow && s[i] >= utf8.RuneSelf {
-			if next, ok := t.tableWord(tab, s, i); ok {
+			if next := t.tableWords(tab, s, i); next > i {
 				i = next
 				continue
 			}
@@ -98,26 +98,34 @@ func (t *tokenizer) run(s string) {
 	t.in = false
 }
 
-// tableWord is the fast path for a letter of the fold table (Latin-1,
-// Cyrillic, Greek...) that forms its own normalisation segment: the common
-// case in non-English text. It reports false when the rune needs the
-// general path.
-func (t *tokenizer) tableWord(tab *[tableHi - tableLo]foldEntry, s string, i int) (int, bool) {
+// tableWords is the fast path for letters of the fold table (Latin-1,
+// Cyrillic, Greek...) that each form their own normalisation segment: the
+// common case in non-English text. It consumes such letters from s[i:] and
+// returns where it stopped; at a rune that needs the general path (a
+// combining mark follows it) it consumes nothing more.
+func (t *tokenizer) tableWords(tab *[tableHi - tableLo]foldEntry, s string, i int) int {
+	start, ns := i, len(t.norm)
 	r, size := utf8.DecodeRuneInString(s[i:])
-	if !inTable(r) || tab[r-tableLo].kind != kindWord {
-		return 0, false
-	}
-	next := i + size
-	if next < len(s) && s[next] >= utf8.RuneSelf {
-		r2, _ := utf8.DecodeRuneInString(s[next:])
-		if !inTable(r2) || !tab[r2-tableLo].boundaryBefore {
-			return 0, false
+	for inTable(r) && tab[r-tableLo].kind == kindWord {
+		next := i + size
+		r2, size2 := rune(-1), 0
+		if next < len(s) && s[next] >= utf8.RuneSelf {
+			r2, size2 = utf8.DecodeRuneInString(s[next:])
+			if !inTable(r2) || !tab[r2-tableLo].boundaryBefore {
+				break
+			}
 		}
+		t.norm = append(t.norm, tab[r-tableLo].out...)
+		i = next
+		if r2 < 0 {
+			break
+		}
+		r, size = r2, size2
 	}
-	ns := len(t.norm)
-	t.norm = append(t.norm, tab[r-tableLo].out...)
-	t.word(ns, i, next)
-	return next, true
+	if i > start {
+		t.word(ns, start, i)
+	}
+	return i
 }
 
 // ascii tokenises s[i:j], which is all ASCII: letters and digits form

@@ -102,8 +102,9 @@ func openPool(ctx context.Context, path string, readOnly bool) (*sql.DB, error) 
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	// Reads through a memory map and a larger page cache: fewer syscalls,
-	// which dominate small transactions.
+	// Statement journals in memory, reads through a memory map and a
+	// larger page cache: fewer syscalls, which dominate small transactions.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mmapSize))
 	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cacheKiB))
 	if readOnly {
