@@ -3,10 +3,11 @@
 package store
 
 import (
-	"syscall"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,6 +91,18 @@ func BenchmarkStoryLookupInsert(b *testing.B) {
 	seedStories(b, s, rng, benchStories, t0)
 	since := t0.Add(-benchWindow)
 	n := 0 // article numbers continue across sub-benchmarks
+	b.Run("lookup-only", func(b *testing.B) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		c0, ops := cpuTime(), 0
+		for b.Loop() {
+			if _, err := s.StoryCandidates(ctx, randomStory(rng).Bands, since); err != nil {
+				b.Fatal(err)
+			}
+			ops++
+		}
+		reportRates(b, ops, c0, "lookups")
+	})
 	for _, batch := range []int{1, 30} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			ctx := context.Background()
@@ -148,7 +161,7 @@ func BenchmarkRecord(b *testing.B) {
 		}},
 		{"item+story+alert", func(rng *rand.Rand, i int) Record {
 			a := newAlert(model.AlertNew, "#news", fmt.Sprintf("Kremlin says %d", i))
-			a.Article.Body = string(make([]byte, 2000))
+			a.Article.Body = strings.Repeat("Kremlin talks continue in Moscow. ", 60) // ~2 KB
 			return Record{Item: benchItem(i), NewStory: randomStory(rng), Alerts: []model.Alert{a}}
 		}},
 	}
