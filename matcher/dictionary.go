@@ -28,6 +28,14 @@ type dictionary struct {
 	wordBits   bloom
 	prefixBits bloom
 	seed       maphash.Seed
+	// wordTable finds a word's id from the hash the Bloom filter already
+	// computed (open addressing, linear probing); the map would hash again.
+	wordTable []wordSlot
+}
+
+type wordSlot struct {
+	hash uint64
+	id   int32 // -1: empty
 }
 
 func newDictionary() *dictionary {
@@ -53,8 +61,19 @@ func (d *dictionary) add(m map[string]int32, t string, prefix bool) int32 {
 func (d *dictionary) seal() {
 	d.seed = maphash.MakeSeed()
 	d.wordBits = newBloom(len(d.words))
-	for t := range d.words {
-		d.wordBits.add(maphash.String(d.seed, t))
+	d.wordTable = make([]wordSlot, 1<<bits.Len(uint(2*len(d.words)+1)))
+	for i := range d.wordTable {
+		d.wordTable[i].id = -1
+	}
+	for t, id := range d.words {
+		h := maphash.String(d.seed, t)
+		d.wordBits.add(h)
+		mask := uint64(len(d.wordTable) - 1)
+		i := h & mask
+		for d.wordTable[i].id >= 0 {
+			i = (i + 1) & mask
+		}
+		d.wordTable[i] = wordSlot{hash: h, id: id}
 	}
 	d.prefixBits = newBloom(len(d.prefixes))
 	d.startBits = make([]uint64, (1<<startLog)/64)
@@ -132,12 +151,28 @@ func (d *dictionary) lookup(w []byte, out []int32) []int32 {
 	if len(w) >= 3 && len(d.prefixLen) > 0 && hasBit(d.startBits, startSlot(w)) {
 		out = d.lookupPrefixes(w, out)
 	}
-	if d.wordBits.has(maphash.Bytes(d.seed, w)) {
-		if id, ok := d.words[string(w)]; ok {
+	if h := maphash.Bytes(d.seed, w); d.wordBits.has(h) {
+		if id := d.findWord(h, w); id >= 0 {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// findWord looks w up in wordTable; the table is at most half full, so
+// the probe ends at an empty slot. The final comparison makes the result
+// exact whatever the hash.
+func (d *dictionary) findWord(h uint64, w []byte) int32 {
+	mask := uint64(len(d.wordTable) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		slot := d.wordTable[i]
+		if slot.id < 0 {
+			return -1
+		}
+		if slot.hash == h && d.terms[slot.id] == string(w) {
+			return slot.id
+		}
+	}
 }
 
 func (d *dictionary) lookupPrefixes(w []byte, out []int32) []int32 {

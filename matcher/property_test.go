@@ -143,3 +143,45 @@ func TestMatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCompiledAgreesWithPlainAtScale repeats the comparison with the
+// benchmark's generated rules and articles: thousands of terms exercise the
+// Bloom filters, the word table, prefix starts and postings at a realistic
+// size.
+func TestCompiledAgreesWithPlainAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 2,000-rule set")
+	}
+	for _, v := range []*benchVocab{englishVocab(), russianVocab()} {
+		agreeAtScale(t, v)
+	}
+}
+
+func agreeAtScale(t *testing.T, v *benchVocab) {
+	rules := v.rules(2000)
+	m, err := New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := make([]*Query, len(rules))
+	for i, r := range rules {
+		queries[i] = MustParse(r.Query)
+	}
+	total := 0
+	for _, a := range v.articles(6, benchArticleSize) {
+		var want []model.Match
+		d := newPlainDoc(a)
+		for i, q := range queries {
+			if spans, ok := q.match(d); ok {
+				want = append(want, model.Match{Rule: rules[i].Name, Spans: spans})
+			}
+		}
+		if got := m.Match(a); !reflect.DeepEqual(got, want) {
+			t.Fatalf("compiled %d matches, plain %d\ncompiled %v\nplain    %v", len(got), len(want), got, want)
+		}
+		total += len(want)
+	}
+	if total == 0 {
+		t.Error("no rule matched any article; the comparison proves nothing")
+	}
+}
