@@ -233,10 +233,12 @@ func isWordRune(r rune) bool {
 // normalizeSegment is the general path: compatibility decomposition,
 // diacritics (nonspacing marks) removed, full case folding, then NFKC.
 // Folding can bring back decomposable characters, so decomposition and mark
-// removal run again after it; this keeps normalisation idempotent.
+// removal run again after it; this keeps normalisation idempotent. x/text's
+// fold maps Cherokee lower case to upper and upper to lower, so a final
+// ToLower makes it settle (the fuzzer found "Ꮥ" and "ꮥ" swapping).
 func normalizeSegment(seg string) string {
 	s := stripMarks(norm.NFKD.String(seg))
-	s = cases.Fold().String(s)
+	s = strings.ToLower(cases.Fold().String(s))
 	s = stripMarks(norm.NFKD.String(s))
 	return norm.NFKC.String(s)
 }

@@ -54,7 +54,7 @@ func nearOperand(n node) bool {
 // normalizeHost lower-cases a site: value and drops a trailing dot, so it
 // compares with URL hosts.
 func normalizeHost(h string) string {
-	return strings.TrimSuffix(strings.ToLower(h), ".")
+	return strings.TrimRight(strings.ToLower(h), ".")
 }
 
 // hostMatches reports whether host is site or a subdomain of it.
