@@ -118,25 +118,36 @@ func logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, path := flags("run", stderr)
+// openDaemon parses the shared flags, loads the config and opens the
+// daemon: the common start of run and once. A zero exit code means go on.
+func openDaemon(ctx context.Context, name string, args []string, stdout, stderr io.Writer) (*daemon.Daemon, string, int) {
+	fs, path := flags(name, stderr)
 	if fs.Parse(args) != nil {
-		return 2
+		return nil, "", 2
 	}
 	cfg, ok := loadConfig(*path, stderr)
 	if !ok {
-		return 2
+		return nil, "", 2
 	}
 	log := logger(stderr)
 	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout})
 	if err != nil {
 		log.Error("start", "err", err)
-		return 2
+		return nil, "", 2
+	}
+	return d, *path, 0
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	d, path, code := openDaemon(ctx, "run", args, stdout, stderr)
+	if d == nil {
+		return code
 	}
 	defer d.Close()
-	log.Info("newswatch running", "version", buildVersion(), "config", *path,
-		"sources", len(cfg.Sources), "rules", len(cfg.Rules), "slack", cfg.Slack.Enabled())
-	if err := d.Run(ctx, daemon.RunOptions{ConfigPath: *path, Jitter: 15 * time.Second}); err != nil {
+	cfg, log := d.Config(), logger(stderr)
+	log.Info("newswatch running", "version", buildVersion(), "config", path,
+		"sources", len(cfg.Sources), "rules", len(cfg.Rules), "slack", cfg.Slack.Mode())
+	if err := d.Run(ctx, daemon.RunOptions{ConfigPath: path, Jitter: 15 * time.Second}); err != nil {
 		log.Error("run", "err", err)
 		return 1
 	}
@@ -144,19 +155,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, path := flags("once", stderr)
-	if fs.Parse(args) != nil {
-		return 2
-	}
-	cfg, ok := loadConfig(*path, stderr)
-	if !ok {
-		return 2
-	}
-	log := logger(stderr)
-	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout})
-	if err != nil {
-		log.Error("start", "err", err)
-		return 2
+	d, _, code := openDaemon(ctx, "once", args, stdout, stderr)
+	if d == nil {
+		return code
 	}
 	defer d.Close()
 	return d.Once(ctx)
