@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 )
 
 // RecordResult is the outcome of one Record of a RecordBatch.
@@ -22,16 +24,9 @@ type RecordResult struct {
 // The error is for the batch as a whole (begin or commit): then nothing was
 // written and the results are nil.
 func (s *SQLite) RecordBatch(ctx context.Context, rs []Record) ([]RecordResult, error) {
-	batches := make([][]bandBatch, len(rs))
-	for i, r := range rs {
-		if r.NewStory == nil {
-			continue
-		}
-		var err error
-		if batches[i], err = s.bandBatches(ctx, r.NewStory.Bands); err != nil {
-			return nil, fmt.Errorf("store: record batch: %w", err)
-		}
-	}
+	// Until the index has the batch's stories, no prune may delete them.
+	s.storyWrites.Lock()
+	defer s.storyWrites.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: record batch: %w", err)
@@ -39,24 +34,53 @@ func (s *SQLite) RecordBatch(ctx context.Context, rs []Record) ([]RecordResult, 
 	defer tx.Rollback()
 	now := s.now()
 	out := make([]RecordResult, len(rs))
+	var created []storyRow
 	for i, r := range rs {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT record`); err != nil {
-			return nil, fmt.Errorf("store: record batch: %w", err)
-		}
-		id, err := s.record(ctx, tx, r, batches[i], now)
+		st, err := s.recordSavepoint(ctx, tx, r, now)
 		if err != nil {
-			out[i].Err = fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT record`); err != nil {
-				return nil, fmt.Errorf("store: record batch: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT record`); err != nil {
 			return nil, fmt.Errorf("store: record batch: %w", err)
 		}
-		out[i].StoryID = id
+		out[i] = st.result
+		if st.result.Err == nil && r.NewStory != nil {
+			created = append(created, st.story)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: record batch: commit: %w", err)
+	}
+	s.stories.add(created...)
+	return out, nil
+}
+
+// savepointResult is one record of a batch: its result, and its new story
+// for the index once the batch commits.
+type savepointResult struct {
+	result RecordResult
+	story  storyRow
+}
+
+// recordSavepoint writes r in tx inside a savepoint, rolled back alone when
+// r fails (reported in the result). The error is the savepoint's own.
+func (s *SQLite) recordSavepoint(ctx context.Context, tx *sql.Tx, r Record, now time.Time) (savepointResult, error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT record`); err != nil {
+		return savepointResult{}, err
+	}
+	var out savepointResult
+	st, err := s.record(ctx, tx, r, now)
+	if err != nil {
+		out.result.Err = fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT record`); err != nil {
+			return savepointResult{}, err
+		}
+	} else {
+		out.story = st
+		out.result.StoryID = r.Item.StoryID
+		if r.NewStory != nil {
+			out.result.StoryID = st.id
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT record`); err != nil {
+		return savepointResult{}, err
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, path := openTest(t)
 
 	// At t0: four old stories. "sent" and "failed" alerted and done;
 	// "pending" alerted and still pending; "parent" sent, with a pending
@@ -66,10 +66,10 @@ func TestPrune(t *testing.T) {
 	if want := []int64{pendStory, parentStory, fresh}; !equalInt64s(ids, want) {
 		t.Errorf("stories after prune = %v, want %v (those with pending alerts, and the fresh one)", ids, want)
 	}
-	var orphanBands int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM story_bands
-		WHERE story_id NOT IN (SELECT id FROM stories)`).Scan(&orphanBands); err != nil || orphanBands != 0 {
-		t.Errorf("bands without a story: %d (%v)", orphanBands, err)
+	// The index was changed after the commit as the table was: a reopened
+	// store, which builds it from the table, finds the same stories.
+	if got := reopenCandidates(t, path, c, []int64{1, 2, 3, 4, 5}, time.Time{}); !equalInt64s(got, ids) {
+		t.Errorf("stories after prune and reopen = %v, want %v", got, ids)
 	}
 	due, err := s.DueAlerts(ctx, t0.Add(3*day), 10)
 	if err != nil || len(due) != 2 {

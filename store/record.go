@@ -26,49 +26,56 @@ type Record struct {
 // StoryID then become its id), insert the alerts as pending, due now. It
 // returns the item's story id (0 when it has none). When a story already has
 // an AlertNew in an alert's channel the error wraps ErrDuplicateAlert; on any
-// error nothing is written.
+// error nothing is written. A new story is in the band index (StoryCandidates
+// finds it) once Record has returned, and never if Record failed.
 func (s *SQLite) Record(ctx context.Context, r Record) (storyID int64, err error) {
-	var batches []bandBatch
 	if r.NewStory != nil {
-		if batches, err = s.bandBatches(ctx, r.NewStory.Bands); err != nil {
-			return 0, fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
-		}
+		// Until the index has the story, no prune may delete it.
+		s.storyWrites.Lock()
+		defer s.storyWrites.Unlock()
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
 	}
 	defer tx.Rollback()
-	if storyID, err = s.record(ctx, tx, r, batches, s.now()); err != nil {
+	st, err := s.record(ctx, tx, r, s.now())
+	if err != nil {
 		return 0, fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: record %s %q: commit: %w", r.Item.Source, r.Item.Key, err)
 	}
-	return storyID, nil
+	if r.NewStory != nil {
+		s.stories.add(st)
+		return st.id, nil
+	}
+	return r.Item.StoryID, nil
 }
 
-func (s *SQLite) record(ctx context.Context, tx *sql.Tx, r Record, batches []bandBatch, now time.Time) (int64, error) {
+// record writes r in tx and returns its new story (zero when it has none).
+func (s *SQLite) record(ctx context.Context, tx *sql.Tx, r Record, now time.Time) (storyRow, error) {
 	it := r.Item
+	var st storyRow
 	if r.NewStory != nil {
-		id, err := s.insertStory(ctx, tx, r.NewStory.Signature, batches, now)
-		if err != nil {
-			return 0, fmt.Errorf("story: %w", err)
+		var err error
+		if st, err = s.insertStory(ctx, tx, r.NewStory, now); err != nil {
+			return storyRow{}, fmt.Errorf("story: %w", err)
 		}
-		it.StoryID = id
+		it.StoryID = st.id
 	}
 	if err := s.upsertItem(ctx, tx, it, now); err != nil {
-		return 0, fmt.Errorf("item: %w", err)
+		return storyRow{}, fmt.Errorf("item: %w", err)
 	}
 	for _, a := range r.Alerts {
 		if r.NewStory != nil {
 			a.StoryID = it.StoryID
 		}
 		if err := s.insertAlert(ctx, tx, a, now); err != nil {
-			return 0, fmt.Errorf("alert for %s: %w", a.Channel, err)
+			return storyRow{}, fmt.Errorf("alert for %s: %w", a.Channel, err)
 		}
 	}
-	return it.StoryID, nil
+	return st, nil
 }
 
 const insertAlertSQL = `INSERT INTO outbox

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"math"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMigrations(t *testing.T) {
@@ -98,7 +102,6 @@ func TestQueryPlans(t *testing.T) {
 		args        []any
 		want        string
 	}{
-		{"story candidates", candidatesSQL(3), []any{1, 2, 3, 0}, "USING PRIMARY KEY (band=? AND created>?)"},
 		{"item by link", `SELECT key FROM items WHERE canonical_link = ?`, []any{"x"}, "USING INDEX items_canonical_link"},
 		{"story alert", `SELECT id FROM outbox WHERE story_id = ? AND channel = ? AND kind = 'new'`, []any{1, "c"},
 			"USING COVERING INDEX outbox_new_per_story_channel"},
@@ -126,5 +129,70 @@ func TestQueryPlans(t *testing.T) {
 				t.Errorf("plan:\n%s\nwant it to contain %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMigrateBandsIntoStories opens a version 1 database, whose band keys
+// are rows of story_bands, and checks that migration 2 moved them into the
+// stories and that the index built from them finds the stories.
+func TestMigrateBandsIntoStories(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	c := &clock{t: t0}
+	db, err := openPool(ctx, path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(ctx, db, 1, c.now); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO stories (id, signature, created) VALUES (1, x'01', 100), (2, x'02', 200), (3, x'03', 300)`,
+		`INSERT INTO story_bands (band, created, story_id) VALUES
+			(7, 100, 1), (-5, 100, 1), (-9223372036854775808, 100, 1),
+			(7, 200, 2), (9223372036854775807, 200, 2)`, // story 3 has no bands
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := OpenSQLite(ctx, path, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tests := []struct {
+		bands []int64
+		want  []int64
+	}{
+		{[]int64{7}, []int64{1, 2}},
+		{[]int64{-5}, []int64{1}},
+		{[]int64{math.MinInt64}, []int64{1}},
+		{[]int64{math.MaxInt64}, []int64{2}},
+		{[]int64{0, 1, 3}, nil},
+	}
+	for _, tt := range tests {
+		if got := candidateIDs(t, s, tt.bands, time.UnixMicro(0)); !slices.Equal(got, tt.want) {
+			t.Errorf("bands %v: %v, want %v", tt.bands, got, tt.want)
+		}
+	}
+	var blob []byte
+	if err := s.r.QueryRowContext(ctx, `SELECT bands FROM stories WHERE id = 1`).Scan(&blob); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeBands(blob); err != nil || !slices.Equal(slices.Sorted(slices.Values(got)), []int64{math.MinInt64, -5, 7}) {
+		t.Errorf("story 1 bands = %v, %v", got, err)
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT bands FROM stories WHERE id = 3`).Scan(&blob); err != nil || len(blob) != 0 {
+		t.Errorf("story 3 bands = %x, %v, want empty", blob, err)
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'story_bands'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("story_bands still there: %d, %v", n, err)
 	}
 }
