@@ -26,7 +26,7 @@
 // runs at ~12,500-18,000 articles per CPU-second with RecordBatch (a fetch's
 // articles in one transaction) and ~5,500-6,800 with Record, whose commit
 // (WAL frames for the item's and story's pages) is most of its cost. See
-// docs/benchmarks-store.md.
+// docs/benchmarks.md ("store benchmarks").
 //
 // Two articles of one story recorded at once may both try to create its
 // AlertNew in a channel; the partial unique index on (story_id, channel)
