@@ -123,6 +123,9 @@ func TestMaxAgeAndUndatedFirstFetch(t *testing.T) {
 	if !strings.Contains(out, "Donetsk undated follow-up") {
 		t.Errorf("undated item after the first fetch should alert:\n%s", out)
 	}
+	if strings.Contains(out, "published: unknown") {
+		t.Errorf("undated item's alert should show when it was first seen:\n%s", out)
+	}
 	if strings.Contains(out, "archive piece") {
 		t.Errorf("item older than max_age alerted:\n%s", out)
 	}

@@ -119,9 +119,13 @@ func (d *Daemon) planAlerts(ctx context.Context, cfg *config.Config, a *model.Ar
 		}
 		rec.Item.StoryID, rec.NewStory = id, ns
 	}
+	shown := *a
+	if shown.Published.IsZero() {
+		shown.Published = rec.Item.FirstSeen // undated or a bad date: when we first saw it
+	}
 	for _, g := range d.byChannel(cfg, fresh) {
 		alert := model.Alert{Kind: model.AlertNew, Channel: g.channel, StoryID: rec.Item.StoryID,
-			Rules: g.rules, Article: *a, Spans: g.spans, Created: d.now()}
+			Rules: g.rules, Article: shown, Spans: g.spans, Created: d.now()}
 		if rec.Item.StoryID != 0 {
 			parent, err := d.state.StoryAlert(ctx, rec.Item.StoryID, g.channel)
 			switch {
