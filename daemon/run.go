@@ -30,6 +30,10 @@ type RunOptions struct {
 // config on change and SIGHUP, serves HTTP, and on ctx's end drains
 // in-flight work within a grace period.
 func (d *Daemon) Run(ctx context.Context, ro RunOptions) error {
+	// First of all: SIGHUP's default action would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
@@ -49,10 +53,6 @@ func (d *Daemon) Run(ctx context.Context, ro RunOptions) error {
 	if ro.ConfigPath != "" {
 		go d.watchConfig(work, ro.ConfigPath, sched)
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
 	for {
 		select {
 		case <-hup:
