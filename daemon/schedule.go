@@ -22,13 +22,14 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // whole cron; per-source locks in the daemon keep an old run and a new one
 // of the same source from overlapping.
 type scheduler struct {
-	d      *Daemon
-	ctx    context.Context // work context: cancelled when shutdown's grace ends
-	mu     sync.Mutex
-	cron   *cron.Cron
-	specs  map[string]model.Source // what is scheduled, to spot changes
-	jobs   sync.WaitGroup
-	jitter time.Duration
+	d        *Daemon
+	ctx      context.Context // work context: cancelled when shutdown's grace ends
+	mu       sync.Mutex
+	cron     *cron.Cron
+	specs    map[string]model.Source // what is scheduled, to spot changes
+	jobs     sync.WaitGroup
+	stopping bool // set by stop, under mu
+	jitter   time.Duration
 }
 
 func newScheduler(ctx context.Context, d *Daemon, jitter time.Duration) *scheduler {
@@ -73,7 +74,9 @@ func (s *scheduler) apply(cfg *config.Config) error {
 // job polls src with the config in force when it fires.
 func (s *scheduler) job(src model.Source, jitter bool) func() {
 	return func() {
-		s.jobs.Add(1)
+		if !s.begin() {
+			return
+		}
 		defer s.jobs.Done()
 		if jitter && s.jitter > 0 {
 			select {
@@ -89,10 +92,23 @@ func (s *scheduler) job(src model.Source, jitter bool) func() {
 	}
 }
 
+// begin registers a starting job, unless shutdown has begun: a WaitGroup
+// must not gain jobs while stop waits on it.
+func (s *scheduler) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return false
+	}
+	s.jobs.Add(1)
+	return true
+}
+
 // stop ends scheduling and waits for running jobs until ctx is done.
 func (s *scheduler) stop(ctx context.Context) {
 	s.mu.Lock()
 	c := s.cron
+	s.stopping = true
 	s.mu.Unlock()
 	if c != nil {
 		c.Stop()
