@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,5 +263,26 @@ func TestWebhookChannels(t *testing.T) {
 		if ch := c.ChannelFor(r); ch != "#alerts" {
 			t.Errorf("ChannelFor(%s) = %q, want #alerts", r, ch)
 		}
+	}
+}
+
+// TestEmptyRuleChannelFallsBack: a rule whose channel is empty ("" or an
+// unset ${VAR:-}) has no channel of its own and posts to slack.channel, and
+// with a bot token and no slack.channel that is an error at load, not a
+// no_channel failure of every alert it makes.
+func TestEmptyRuleChannelFallsBack(t *testing.T) {
+	for _, ch := range []string{`""`, `${RULE_CHANNEL:-}`} {
+		t.Run(ch, func(t *testing.T) {
+			c := mustParse(t, yml("slack:", "  token: xoxb-1", `  channel: "#news"`,
+				"rules:", "  - name: r", "    query: x", "    channel: "+ch), nil)
+			if got := c.ChannelFor("r"); got != "#news" {
+				t.Errorf("ChannelFor(r) = %q, want #news", got)
+			}
+			_, err := Parse("t.yaml", yml("slack:", "  token: xoxb-1",
+				"rules:", "  - name: r", "    query: x", "    channel: "+ch), Options{LookupEnv: noEnv})
+			if err == nil || !strings.Contains(err.Error(), "slack.channel: required with a bot token") {
+				t.Errorf("no slack.channel: err = %v, want slack.channel required", err)
+			}
+		})
 	}
 }

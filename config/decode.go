@@ -29,11 +29,11 @@ func (d *decoder) errAt(n *yaml.Node, format string, args ...any) {
 	d.errorf(n.Line, n.Column, format, args...)
 }
 
-// ruleInfo is where a rule is, and whether it has a channel key (even a
-// broken one, already reported: no second error for it).
+// ruleInfo is where a rule is, and whether its channel was rejected
+// (already reported: no second error for it).
 type ruleInfo struct {
 	line       int
-	hasChannel bool
+	badChannel bool
 }
 
 // entry is one key: value pair of a mapping; name is the key as messages
@@ -122,7 +122,7 @@ func (d *decoder) scalar(e entry) (value, bool) {
 		d.errAt(e.val, "%s: expected a single value, got %s", e.name, kindName(e.val))
 		return value{}, false
 	}
-	s, fromEnv, errs := expand(e.val.Value, d.lookup)
+	s, fromEnv, errs := expand(e.val.Value, d.lookup, isSecretKey(e.name))
 	for _, msg := range errs {
 		d.errAt(e.val, "%s: %s", e.name, msg)
 	}

@@ -11,8 +11,10 @@ import (
 //
 // fromEnv reports whether any text came from the environment: such values
 // may be secrets and are never echoed. Every problem in s is returned, not
-// just the first; none of the messages contains a variable's value.
-func expand(s string, lookup func(string) (string, bool)) (out string, fromEnv bool, errs []string) {
+// just the first; none of the messages contains a variable's value. When s
+// is a secret, no message quotes the text inside a malformed ${...} either:
+// it is often the secret itself, pasted between the braces.
+func expand(s string, lookup func(string) (string, bool), secret bool) (out string, fromEnv bool, errs []string) {
 	if !strings.Contains(s, "${") {
 		return s, false, nil
 	}
@@ -28,7 +30,7 @@ func expand(s string, lookup func(string) (string, bool)) (out string, fromEnv b
 				errs = append(errs, "unterminated ${ (write $${ for a literal ${)")
 				return "", fromEnv, errs
 			}
-			val, env, err := lookupVar(s[i+2:i+end], lookup)
+			val, env, err := lookupVar(s[i+2:i+end], lookup, secret)
 			if err != "" {
 				errs = append(errs, err)
 			}
@@ -44,9 +46,12 @@ func expand(s string, lookup func(string) (string, bool)) (out string, fromEnv b
 }
 
 // lookupVar resolves the inside of one ${...}.
-func lookupVar(expr string, lookup func(string) (string, bool)) (val string, fromEnv bool, err string) {
+func lookupVar(expr string, lookup func(string) (string, bool), secret bool) (val string, fromEnv bool, err string) {
 	name, def, hasDef := strings.Cut(expr, ":-")
-	if !validVarName(name) {
+	switch {
+	case !validVarName(name) && secret:
+		return "", false, "invalid variable name in ${...} (not shown: the value is a secret; write ${NAME} with a variable name)"
+	case !validVarName(name):
 		return "", false, fmt.Sprintf("invalid variable name %q in ${%s}", name, expr)
 	}
 	val, ok := lookup(name)

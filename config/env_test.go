@@ -37,7 +37,7 @@ func TestExpand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, fromEnv, errs := expand(tt.in, env(vars))
+			got, fromEnv, errs := expand(tt.in, env(vars), false)
 			if len(tt.errs) == 0 && (got != tt.want || fromEnv != tt.fromEnv) {
 				t.Errorf("expand(%q) = %q, %v; want %q, %v", tt.in, got, fromEnv, tt.want, tt.fromEnv)
 			}

@@ -272,6 +272,16 @@ func TestErrors(t *testing.T) {
 			`t.yaml:4:12: slack.api_url: URL "ftp://example.com/api" must start with http:// or https://`,
 			`t.yaml:8:14: channel: expected a channel such as "#news-alerts" or an ID such as C0123ABCD, got "news alerts"`,
 		}},
+		// The bot token goes to api_url with every call: no plain http
+		// across the network.
+		{"api_url over plain http", yml(
+			"slack:",
+			"  token: xoxb-1",
+			`  channel: "#a"`,
+			"  api_url: http://slack-proxy.example.com/api/",
+		), nil, []string{
+			`t.yaml:4:12: slack.api_url: must be an https:// URL (http:// only to localhost)`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

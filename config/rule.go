@@ -18,7 +18,7 @@ func (d *decoder) rules(e entry, sources map[string]string) []Rule {
 	folded := make(map[string]*yaml.Node)
 	var out []Rule
 	for _, n := range d.sequence(e, "rules") {
-		r, nameNode, m := d.rule(n, sources)
+		r, nameNode, badChannel := d.rule(n, sources)
 		if nameNode == nil {
 			continue
 		}
@@ -27,23 +27,24 @@ func (d *decoder) rules(e entry, sources map[string]string) []Rule {
 			d.errAt(nameNode, "duplicate rule name %q (first defined at line %d)", r.Name, first.Line)
 			continue
 		}
-		_, hasChannel := m["channel"]
 		folded[key] = nameNode
-		d.ruleInfo[r.Name] = ruleInfo{line: nameNode.Line, hasChannel: hasChannel}
+		d.ruleInfo[r.Name] = ruleInfo{line: nameNode.Line, badChannel: badChannel}
 		out = append(out, r)
 	}
 	return out
 }
 
 // rule decodes one rule; nameNode is nil when it has no usable name.
-func (d *decoder) rule(n *yaml.Node, sources map[string]string) (r Rule, nameNode *yaml.Node, m map[string]entry) {
+// badChannel reports a channel key whose value was rejected (and reported).
+// An empty channel ("" or an unset ${VAR:-}) counts as none.
+func (d *decoder) rule(n *yaml.Node, sources map[string]string) (r Rule, nameNode *yaml.Node, badChannel bool) {
 	if isNull(n) {
 		d.errAt(n, "empty rule; expected name: and query:")
-		return r, nil, nil
+		return r, nil, false
 	}
-	m = d.mapping(n, "rule", "", ruleKeys)
+	m := d.mapping(n, "rule", "", ruleKeys)
 	if m == nil {
-		return r, nil, nil
+		return r, nil, false
 	}
 	nameNode = d.name(m, n, "rule", &r.Name)
 	if e, ok := m["query"]; ok {
@@ -52,12 +53,14 @@ func (d *decoder) rule(n *yaml.Node, sources map[string]string) (r Rule, nameNod
 		d.errAt(n, "rule needs query: (for example 'Witkoff AND Kremlin')")
 	}
 	if e, ok := m["channel"]; ok {
+		before := len(d.errs)
 		d.channel(e, &r.Channel)
+		badChannel = len(d.errs) > before
 	}
 	if e, ok := m["sources"]; ok {
 		r.Sources = d.ruleSources(e, sources)
 	}
-	return r, nameNode, m
+	return r, nameNode, badChannel
 }
 
 // query compiles a rule's query now, and places a syntax error at its

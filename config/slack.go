@@ -11,6 +11,10 @@ import (
 
 var slackKeys = []string{"token", "webhook_url", "channel", "api_url"}
 
+// isSecretKey reports the keys whose values are secrets: no message ever
+// quotes any part of them.
+func isSecretKey(name string) bool { return name == "slack.token" || name == "slack.webhook_url" }
+
 // slack decodes the slack section. An empty token and webhook_url (the
 // usual ${SLACK_BOT_TOKEN:-} when the variable is unset) mean stdout mode.
 func (d *decoder) slack(e entry, s *Slack) {
@@ -52,11 +56,21 @@ func (d *decoder) webhook(e entry, dst *string) {
 	if !d.httpURL(e.name, v, true) {
 		return
 	}
-	if u, _ := url.Parse(v.s); u.Scheme != "https" && !isLoopback(u.Hostname()) {
-		d.errAt(v.node, "%s: must be an https:// URL (http:// only to localhost)", e.name)
+	if !d.httpsOrLoopback(e.name, v) {
 		return
 	}
 	*dst = v.s
+}
+
+// httpsOrLoopback refuses plain http except to loopback (tests against a
+// local server): a secret (the webhook's path, the bot token) goes with
+// every request.
+func (d *decoder) httpsOrLoopback(name string, v value) bool {
+	if u, _ := url.Parse(v.s); u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		d.errAt(v.node, "%s: must be an https:// URL (http:// only to localhost)", name)
+		return false
+	}
+	return true
 }
 
 func isLoopback(host string) bool {
@@ -78,11 +92,11 @@ func (d *decoder) channel(e entry, dst *string) {
 	}
 }
 
-// apiURL checks the Web API base URL and gives it the trailing slash
-// slack-go needs to join method names onto it.
+// apiURL checks the Web API base URL, to which the bot token is sent, and
+// gives it the trailing slash slack-go needs to join method names onto it.
 func (d *decoder) apiURL(e entry, dst *string) {
 	v, ok := d.scalar(e)
-	if !ok || v.s == "" || !d.httpURL(e.name, v, false) {
+	if !ok || v.s == "" || !d.httpURL(e.name, v, false) || !d.httpsOrLoopback(e.name, v) {
 		return
 	}
 	if !strings.HasSuffix(v.s, "/") {
@@ -104,7 +118,7 @@ func (d *decoder) checkChannels(c *Config, slackKey *yaml.Node) {
 	}
 	for i, r := range c.Rules {
 		info := d.ruleInfo[r.Name]
-		if r.Channel != "" || info.hasChannel {
+		if r.Channel != "" || info.badChannel {
 			continue
 		}
 		if c.Slack.Token != "" && c.Slack.Channel == "" {

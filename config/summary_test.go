@@ -87,6 +87,12 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		{"webhook over http", yml("slack:", "  webhook_url: ${WEBHOOK}")},
 		{"webhook literal with a bad scheme", yml("slack:", "  webhook_url: ftp://hooks.example.com/"+secret)},
 		{"webhook literal that does not parse", yml("slack:", `  webhook_url: "https://[`+secret+`"`)},
+		// A secret pasted between ${ and } instead of a variable name, and
+		// url.Parse reasons that quote a piece of the URL.
+		{"token inside ${}", yml("slack:", "  token: ${xoxb-1-"+secret+"}")},
+		{"webhook inside ${}", yml("slack:", "  webhook_url: ${https://hooks.slack.com/services/T0/B0/"+secret+"}")},
+		{"webhook literal with a bad port", yml("slack:", "  webhook_url: https://hooks.slack.com:"+secret+"/services/T0/B0/x")},
+		{"webhook literal with a bad escape", yml("slack:", "  webhook_url: https://hooks.slack.com/services/%"+secret)},
 		{"postgres URL that does not parse", yml(`state: "postgres://u:` + secret + `@[::1/db"`)},
 		{"duration", yml("max_age: ${BAD}")},
 		{"cron", yml("schedule: ${BAD}")},

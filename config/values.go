@@ -124,6 +124,9 @@ func (d *decoder) httpURL(name string, v value, secret bool) bool {
 	}
 	u, err := url.Parse(v.s)
 	switch {
+	case err != nil && secret:
+		// url.Parse's reasons quote pieces of the URL (a port, an escape).
+		d.errAt(v.node, "%s: invalid URL %s", name, show)
 	case err != nil:
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -43,6 +43,7 @@ type Daemon struct {
 	now       func() time.Time
 	cfg       atomic.Pointer[config.Config]
 	state     State
+	unlock    func() // releases the state file lock
 	crawler   *crawler.Crawler
 	sender    notifier.Sender
 	deliverer *notifier.Deliverer
@@ -74,10 +75,15 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.state = st
-	d.sender, err = newSender(cfg, o)
+	unlock, err := lockState(cfg.State)
 	if err != nil {
 		st.Close()
+		return nil, err
+	}
+	d.state, d.unlock = st, unlock
+	d.sender, err = newSender(cfg, o)
+	if err != nil {
+		d.Close()
 		return nil, err
 	}
 	d.crawler = crawler.New(crawler.Options{Fetch: fetch.New(fetchOptions(cfg, o)), Logger: o.Logger})
@@ -120,8 +126,12 @@ func fetchOptions(cfg *config.Config, o Options) fetch.Options {
 	return fo
 }
 
-// Close releases the state store.
-func (d *Daemon) Close() error { return d.state.Close() }
+// Close releases the state store and its lock.
+func (d *Daemon) Close() error {
+	err := d.state.Close()
+	d.unlock()
+	return err
+}
 
 // Config is the configuration in force.
 func (d *Daemon) Config() *config.Config { return d.cfg.Load() }

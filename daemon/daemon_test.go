@@ -264,3 +264,15 @@ func TestChangedItemAlertsNewRuleInItsChannel(t *testing.T) {
 		t.Errorf("edited item should make a full alert for the new rule in its own channel:\n%s", out)
 	}
 }
+
+// TestOneDaemonPerStateFile: a second newswatch on the same state would
+// deliver the same outbox twice, so it is refused until the first exits.
+func TestOneDaemonPerStateFile(t *testing.T) {
+	srv := newFeedServer(t)
+	h := newHarness(t, config2(srv))
+	_, err := New(t.Context(), h.loadConfig(), Options{Logger: discardLogger()})
+	if err == nil || !strings.Contains(err.Error(), "in use by another newswatch") {
+		t.Fatalf("second daemon on one state: err = %v", err)
+	}
+	h.restart() // the first one's Close releases the lock
+}

@@ -228,3 +228,5 @@ func (h *harness) newOutput(seen *int) string {
 	*seen = len(s)
 	return out
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

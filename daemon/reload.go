@@ -70,6 +70,14 @@ func (d *Daemon) reload(path string, sched *scheduler) {
 		return
 	}
 	cur := d.Config()
+	if next.Slack.Mode() != cur.Slack.Mode() {
+		// Rule channels were resolved for the new mode (a webhook has one
+		// channel); applying them with the old client would misroute alerts.
+		d.metrics.reloadSuccess.Set(0)
+		d.log.Error("config reload rejected; keeping the last good config",
+			"error", "slack mode changes from "+cur.Slack.Mode()+" to "+next.Slack.Mode()+": restart to apply")
+		return
+	}
 	d.keepRestartOnly(cur, next)
 	d.cfg.Store(next) // before apply: sources polled at once must see the new rules
 	if err := sched.apply(next); err != nil {

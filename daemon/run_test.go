@@ -144,3 +144,22 @@ func TestRunHotReload(t *testing.T) {
 		}
 	})
 }
+
+// TestReloadRejectsSlackModeChange: rule channels depend on the Slack mode,
+// so a reload that changes it is refused rather than half-applied.
+func TestReloadRejectsSlackModeChange(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss())
+	h := newHarness(t, fmt.Sprintf(runConfig, srv.URL))
+	sched := newScheduler(t.Context(), h.d, 0)
+	webhook := strings.Replace(fmt.Sprintf(runConfig, srv.URL), "sources:", "slack:\n  webhook_url: http://127.0.0.1:1/hook\n  channel: '#x'\nsources:", 1)
+	h.writeConfig(webhook)
+	h.d.reload(h.configPath(), sched)
+	if h.d.Config().Slack.Mode() != "stdout" {
+		t.Fatalf("mode after reload = %s, want stdout kept", h.d.Config().Slack.Mode())
+	}
+	if !strings.Contains(h.logs.String(), "slack mode changes from stdout to webhook") {
+		t.Errorf("rejection not logged:\n%s", h.logs.String())
+	}
+	sched.stop(t.Context())
+}

@@ -69,6 +69,10 @@ type Deliverer struct {
 	wake     chan struct{}
 	nextFree map[string]time.Time // pace key -> earliest next send
 	paused   time.Time            // no sends before this (rate limit)
+	// unmarked holds the ts of alerts that were posted but whose MarkSent
+	// failed: when the outbox offers one again it is only marked, never
+	// posted a second time.
+	unmarked map[int64]string
 }
 
 // minIdle is the shortest wait between passes when NextDue says something is
@@ -94,7 +98,8 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deliverer{o: o, log: log, wake: make(chan struct{}, 1), nextFree: map[string]time.Time{}}
+	return &Deliverer{o: o, log: log, wake: make(chan struct{}, 1),
+		nextFree: map[string]time.Time{}, unmarked: map[int64]string{}}
 }
 
 // Wake nudges Run to look at the outbox now (after new alerts were recorded).

@@ -372,3 +372,38 @@ func TestNewSlackPrefersToken(t *testing.T) {
 		t.Errorf("with both secrets: %v, threads %v; want bot-token mode", s, s.Threads())
 	}
 }
+
+// flakyMarkOutbox fails the first MarkSent of each alert, as a busy or
+// briefly unwritable store would.
+type flakyMarkOutbox struct {
+	*fakeOutbox
+	failed map[int64]bool
+}
+
+func (o *flakyMarkOutbox) MarkSent(ctx context.Context, id int64, ts string) error {
+	if !o.failed[id] {
+		o.failed[id] = true
+		return errors.New("database is locked")
+	}
+	return o.fakeOutbox.MarkSent(ctx, id, ts)
+}
+
+// TestDeliverMarkSentFailureNoRepost: an alert that was posted but could
+// not be marked sent stays pending; the next pass must record it with the
+// ts it got, not post it a second time.
+func TestDeliverMarkSentFailureNoRepost(t *testing.T) {
+	c := newFakeClock()
+	ob := &flakyMarkOutbox{fakeOutbox: newFakeOutbox(testAlert(1, "#a")), failed: map[int64]bool{}}
+	s := &fakeSender{clock: c, threads: true}
+	d, _ := newTestDeliverer(ob, s, c, nil)
+	if err := d.Drain(t.Context()); err == nil {
+		t.Fatal("first Drain: want the MarkSent error")
+	}
+	drain(t, d)
+	if n := len(s.sends()); n != 1 {
+		t.Errorf("alert posted %d times, want once", n)
+	}
+	if r := ob.get(1); r.state != model.AlertSent || r.ts != "ts-1" {
+		t.Errorf("alert 1 is %s with ts %q, want sent with ts-1", r.state, r.ts)
+	}
+}

@@ -13,6 +13,9 @@ import (
 // deliver sends one alert and records the outcome. It returns only outbox
 // and context errors; a failed send is recorded, not returned.
 func (d *Deliverer) deliver(ctx context.Context, a model.Alert) error {
+	if ts, ok := d.unmarked[a.ID]; ok {
+		return d.markSent(ctx, a, ts) // posted already; only the record failed
+	}
 	if a.Kind == model.AlertFollowUp && !d.o.Sender.Threads() {
 		d.log.Debug("notifier: follow-up skipped, sender has no threads", "alert_id", a.ID, "channel", a.Channel)
 		return d.markSent(ctx, a, "")
@@ -45,10 +48,15 @@ func (d *Deliverer) deliver(ctx context.Context, a model.Alert) error {
 	return d.retry(ctx, a, err)
 }
 
+// markSent records a delivered alert. When that fails the alert stays
+// pending in the outbox, so its ts is kept in unmarked and the next pass
+// retries the record instead of posting the alert again.
 func (d *Deliverer) markSent(ctx context.Context, a model.Alert, ts string) error {
 	if err := d.o.Outbox.MarkSent(ctx, a.ID, ts); err != nil {
+		d.unmarked[a.ID] = ts
 		return fmt.Errorf("notifier: mark alert %d sent: %w", a.ID, err)
 	}
+	delete(d.unmarked, a.ID)
 	d.log.Info("notifier: alert sent", "alert_id", a.ID, "channel", a.Channel, "kind", a.Kind.String(), "ts", ts)
 	return nil
 }

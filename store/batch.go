@@ -18,8 +18,8 @@ type RecordResult struct {
 // ErrDuplicateAlert) is rolled back alone and reported in its result, and
 // the others are kept. The batch commits as a whole, so after a crash either
 // all its successful records are there or none. It exists for throughput:
-// a commit costs several syscalls, so the daemon records a fetch's articles
-// together. Reads (StoryCandidates, Item, ...) see the batch only after it
+// a commit costs several syscalls, so a caller can record a fetch's articles
+// together (the daemon does not yet: it calls Record per article). Reads (StoryCandidates, Item, ...) see the batch only after it
 // returns, so the caller folds copies within a batch itself.
 // The error is for the batch as a whole (begin or commit): then nothing was
 // written and the results are nil.
