@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/urlcanon"
 )
 
 // fields lists the article fields matched, in order. Phrases and NEAR look
@@ -21,7 +22,7 @@ const (
 func inMask(mask uint8, f model.Field) bool { return mask&(1<<f) != 0 }
 
 // articleHost is the host site: compares with: the canonical link's, else
-// the link's.
+// the link's, in urlcanon's canonical form; "" when there is none.
 func articleHost(a *model.Article) string {
 	link := a.CanonicalLink
 	if link == "" {
@@ -31,7 +32,11 @@ func articleHost(a *model.Article) string {
 	if err != nil {
 		return ""
 	}
-	return u.Hostname()
+	h, err := urlcanon.Host(u.Hostname())
+	if err != nil {
+		return ""
+	}
+	return h
 }
 
 // interval is one occurrence of a word, phrase or prefix: token positions

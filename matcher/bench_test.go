@@ -70,7 +70,7 @@ func BenchmarkMatchNaivePlain(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			var qs []*Query
 			for _, r := range v.rules(n) {
-				qs = append(qs, MustParse(r.Query))
+				qs = append(qs, mustParse(r.Query))
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -97,7 +97,7 @@ func BenchmarkMatchNaiveRegexp(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			var res []*regexp.Regexp
 			for _, r := range v.rules(n) {
-				res = append(res, ruleRegexp(MustParse(r.Query)))
+				res = append(res, ruleRegexp(mustParse(r.Query)))
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

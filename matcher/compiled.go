@@ -104,28 +104,6 @@ func (s *state) occurrences(p *program, mask uint8, out []interval) []interval {
 	return out
 }
 
-// nearPairs reports whether some pair of occurrences is within the
-// distance; with collect set it appends every such pair to s.spans.
-// NEAR operands never contain NEAR, so the two scratch buffers suffice.
-func (s *state) nearPairs(p *program, mask uint8, collect bool) bool {
-	s.ivA = s.occurrences(p.kids[0], mask, s.ivA[:0])
-	s.ivB = s.occurrences(p.kids[1], mask, s.ivB[:0])
-	found := false
-	for _, a := range s.ivA {
-		for _, b := range s.ivB {
-			if !near(a, b, p.n) {
-				continue
-			}
-			if !collect {
-				return true
-			}
-			found = true
-			s.spans = append(s.spans, a.span(), b.span())
-		}
-	}
-	return found
-}
-
 // collect appends to s.spans the occurrences that made a matching program
 // match; negated parts contribute nothing.
 func (s *state) collect(p *program, mask uint8) {

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -109,6 +110,10 @@ var matchCases = []matchCase{
 	{"site canonical first", "site:example.com", model.Article{Link: "https://example.com/a", CanonicalLink: "https://other.org/a", Body: "x"}, nil},
 	{"site not suffix", "site:example.com", model.Article{Link: "https://badexample.com/a"}, nil},
 	{"site exact host", "site:example.com", model.Article{Link: "https://EXAMPLE.com:8080/a"}, []string{}},
+	{"site IDN query, punycode link", "site:президент.рф", model.Article{CanonicalLink: "http://xn--d1abbgf6aiiy.xn--p1ai/a"}, []string{}},
+	{"site punycode query, IDN link", "site:xn--d1abbgf6aiiy.xn--p1ai", model.Article{Link: "http://Президент.рф/a"}, []string{}},
+	{"site IPv6", "site:[2001:db8::1]", model.Article{Link: "http://[2001:DB8:0::1]:8080/a"}, []string{}},
+	{"site IDN subdomain", "site:Bücher.example", model.Article{CanonicalLink: "https://shop.xn--bcher-kva.example/a"}, []string{}},
 }
 
 func spanTexts(a *model.Article, spans []model.Span) []string {
@@ -146,7 +151,7 @@ func TestMatchCases(t *testing.T) {
 			if g := spanTexts(&c.art, got[0].Spans); !slices.Equal(sortedTexts(g), sortedTexts(c.want)) {
 				t.Errorf("spans = %q, want %q", g, c.want)
 			}
-			spans, ok := MustParse(c.query).match(newPlainDoc(&c.art))
+			spans, ok := mustParse(c.query).match(newPlainDoc(&c.art))
 			if ok != (c.want != nil) || !slices.Equal(spans, got[0].Spans) {
 				t.Errorf("plain evaluator = %v %v, compiled %v", ok, spans, got[0].Spans)
 			}
@@ -185,5 +190,37 @@ func TestNewErrorNamesRule(t *testing.T) {
 	var se *SyntaxError
 	if err == nil || !errors.As(err, &se) || !strings.Contains(err.Error(), `"broken"`) {
 		t.Fatalf("New error = %v, want one naming rule broken wrapping *SyntaxError", err)
+	}
+}
+
+// TestNearManyOccurrences: a long article where both sides of NEAR occur
+// thousands of times must not cost a check and a span per pair (for
+// NEAR/1000 that was gigabytes of spans and seconds per article). Every
+// occurrence in range is still reported, once.
+func TestNearManyOccurrences(t *testing.T) {
+	const reps = 2000
+	art := &model.Article{Body: strings.Repeat("putin kremlin ", reps)}
+	m, err := New([]Rule{{Name: "r", Query: "putin NEAR/1000 kremlin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := m.Match(art)
+	runtime.ReadMemStats(&after)
+	if len(got) != 1 || len(got[0].Spans) != 2*reps {
+		t.Fatalf("Match = %d matches, want 1 with %d spans", len(got), 2*reps)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("Match allocated %d MB for a %d KB article", alloc>>20, len(art.Body)>>10)
+	}
+	// The fields differ, so nothing is near, whatever the counts.
+	m, err = New([]Rule{{Name: "r", Query: "title:putin NEAR/1000 kremlin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apart := &model.Article{Title: strings.Repeat("putin ", reps), Body: strings.Repeat("kremlin ", reps)}
+	if got := m.Match(apart); got != nil {
+		t.Errorf("Match = %d matches, want none", len(got))
 	}
 }

@@ -180,7 +180,7 @@ func (m *Matcher) candidates(s *state, a *model.Article) {
 		s.addCands(m.bySource[s.source])
 	}
 	if len(m.bySite) > 0 {
-		for h := normalizeHost(s.host()); h != ""; {
+		for h := s.host(); h != ""; {
 			s.addCands(m.bySite[h])
 			i := strings.IndexByte(h, '.')
 			if i < 0 {

@@ -28,16 +28,6 @@ func Tokens(s string) []Token {
 	return out
 }
 
-// Normalize returns the normalised words of s joined by single spaces.
-func Normalize(s string) string {
-	toks := Tokens(s)
-	terms := make([]string, len(toks))
-	for i, k := range toks {
-		terms[i] = k.Term
-	}
-	return strings.Join(terms, " ")
-}
-
 // rawTok is a token as offsets: [ns, ne) into the tokenizer's normalised
 // buffer and [os, oe) into the original text.
 type rawTok struct{ ns, ne, os, oe int32 }

@@ -3,6 +3,7 @@ package matcher
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,7 @@ func TestParseCanonical(t *testing.T) {
 		{"source:guardian-world Putin", "source:guardian-world AND putin"},
 		{`source:"my feed" x1`, `source:"my feed" AND x1`},
 		{"site:Example.COM.", "site:example.com"},
+		{"site:Президент.РФ", "site:xn--d1abbgf6aiiy.xn--p1ai"},
 		{"Putin and Trump", "putin AND and AND trump"},
 		{"near or", "near AND or"},
 		{"Macrón", "macron"},
@@ -96,6 +98,7 @@ func TestParseErrors(t *testing.T) {
 		{"source: bbc", 8, "expected a name after source:"},
 		{`site:""`, 6, "expected a name inside the quotes after site:"},
 		{"site:.", 1, "expected a host name after site:"},
+		{"Putin site:news/example.com", 7, "expected a host name after site:"},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
@@ -116,4 +119,37 @@ func TestSyntaxErrorString(t *testing.T) {
 	if got := err.Error(); got != "col 4: expected ')'" {
 		t.Errorf("Error() = %q", got)
 	}
+}
+
+// TestParseDepthLimit: deeply nested queries are a syntax error, not a
+// stack overflow (a fatal error that would take the daemon down on reload).
+func TestParseDepthLimit(t *testing.T) {
+	deep := map[string]string{
+		"groups": strings.Repeat("(", 1000) + "a1" + strings.Repeat(")", 1000),
+		"NOT":    strings.Repeat("NOT ", 1000) + "a1 b1",
+		"minus":  strings.Repeat("-", 1000) + "a1 b1",
+		"title":  strings.Repeat("title:", 1000) + "a1",
+	}
+	for name, q := range deep {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse(q)
+			var se *SyntaxError
+			if !errors.As(err, &se) || !strings.Contains(se.Msg, "nested") {
+				t.Fatalf("Parse(%d bytes of %s) error = %v, want a nesting SyntaxError", len(q), name, err)
+			}
+		})
+	}
+	ok := strings.Repeat("(", maxDepth-1) + "a1" + strings.Repeat(")", maxDepth-1)
+	if _, err := Parse(ok); err != nil {
+		t.Errorf("Parse(%d nested groups) = %v, want ok", maxDepth-1, err)
+	}
+}
+
+// mustParse is Parse for queries known to be valid: test fixtures.
+func mustParse(query string) *Query {
+	q, err := Parse(query)
+	if err != nil {
+		panic("matcher: " + query + ": " + err.Error())
+	}
+	return q
 }

@@ -1,9 +1,10 @@
 package matcher
 
 import (
-	"strings"
-	"unicode"
+	"strconv"
 	"unicode/utf8"
+
+	"github.com/newswatch/newswatch/urlcanon"
 )
 
 // Parse parses a rule query. The error is a *SyntaxError.
@@ -29,23 +30,19 @@ func Parse(query string) (*Query, error) {
 	return &Query{root: root}, nil
 }
 
-// MustParse is Parse for queries known to be valid, such as test fixtures.
-// It panics on error.
-func MustParse(query string) *Query {
-	q, err := Parse(query)
-	if err != nil {
-		panic("matcher: " + query + ": " + err.Error())
-	}
-	return q
-}
-
 // parser is a recursive-descent parser, one method per precedence level:
 // or < and < near < unary (NOT, -) < primary.
 type parser struct {
-	q    string
-	toks []lexToken
-	i    int
+	q     string
+	toks  []lexToken
+	i     int
+	depth int // operands being parsed inside one another
 }
+
+// maxDepth bounds how deeply groups, NOT and title: nest. Parsing,
+// compiling and matching recurse once per level, and a query of a million
+// '(' would otherwise overflow the stack, which no recover can catch.
+const maxDepth = 100
 
 func (p *parser) peek() lexToken { return p.toks[p.i] }
 
@@ -137,7 +134,13 @@ func (p *parser) near() (node, error) {
 	return &nearNode{n: op.n, a: a, b: b}, nil
 }
 
+// unary parses NOT, - and a primary. Every nesting (a group, NOT, title:)
+// passes through here, so the depth limit is kept here.
 func (p *parser) unary() (node, error) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, p.errAt(p.peek(), "expected at most "+strconv.Itoa(maxDepth)+" levels of nested groups, NOT and title:")
+	}
+	defer func() { p.depth-- }()
 	if k := p.peek().kind; k == tNot || k == tMinus {
 		p.next()
 		kid, err := p.unary()
@@ -162,7 +165,7 @@ func (p *parser) primary() (node, error) {
 		if k := p.peek().kind; k != tWord && k != tPhrase && k != tPrefix && k != tLParen && k != tTitle {
 			return nil, p.errAt(p.peek(), "expected a word, phrase, prefix or '(' right after title:")
 		}
-		kid, err := p.primary()
+		kid, err := p.unary()
 		if err != nil {
 			return nil, err
 		}
@@ -170,8 +173,8 @@ func (p *parser) primary() (node, error) {
 	case tSource:
 		return &sourceNode{name: t.text}, nil
 	case tSite:
-		host := normalizeHost(t.text)
-		if host == "" || strings.IndexFunc(host, unicode.IsSpace) >= 0 {
+		host, err := urlcanon.Host(t.text)
+		if err != nil {
 			return nil, p.errAt(t, "expected a host name after site:")
 		}
 		return &siteNode{host: host}, nil

@@ -165,7 +165,7 @@ func agreeAtScale(t *testing.T, v *benchVocab) {
 	}
 	queries := make([]*Query, len(rules))
 	for i, r := range rules {
-		queries[i] = MustParse(r.Query)
+		queries[i] = mustParse(r.Query)
 	}
 	total := 0
 	for _, a := range v.articles(6, benchArticleSize) {

@@ -51,15 +51,9 @@ func nearOperand(n node) bool {
 	return false
 }
 
-// normalizeHost lower-cases a site: value and drops a trailing dot, so it
-// compares with URL hosts.
-func normalizeHost(h string) string {
-	return strings.TrimRight(strings.ToLower(h), ".")
-}
-
-// hostMatches reports whether host is site or a subdomain of it.
+// hostMatches reports whether host is site or a subdomain of it; both are
+// in urlcanon's canonical form.
 func hostMatches(host, site string) bool {
-	host = normalizeHost(host)
 	return host == site || strings.HasSuffix(host, "."+site)
 }
 

@@ -30,6 +30,8 @@ type state struct {
 
 	hits     []int32
 	ivA, ivB []interval
+	markA    []int32 // NEAR: difference arrays over ivA and ivB
+	markB    []int32
 	spans    []model.Span
 	hostDone bool
 	hostName string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/newswatch/newswatch/matcher"
 	"github.com/newswatch/newswatch/model"
@@ -23,7 +24,7 @@ func printMatch(w io.Writer, a *model.Article, mt model.Match) {
 	}
 	fmt.Fprintf(w, "%s: %s", mt.Rule, title)
 	if link := linkOf(a); link != "" {
-		fmt.Fprintf(w, " <%s>", link)
+		fmt.Fprintf(w, " <%s>", oneLine(link))
 	}
 	fmt.Fprintln(w)
 	for _, s := range snippets(a, mt.Spans) {
@@ -52,11 +53,13 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "    %s\n", se.Msg)
 }
 
-// oneLine replaces line breaks and tabs with spaces so a value keeps to
-// one output line and columns still line up (one rune each).
+// oneLine replaces line breaks, tabs and every other control character
+// with spaces, one rune for one so columns still line up. Article text comes
+// from the web: printed raw, an escape sequence in a title could rewrite
+// the terminal, and a bidi override could reorder what the user reads.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == '\t' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
 			return ' '
 		}
 		return r

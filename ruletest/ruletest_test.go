@@ -208,3 +208,44 @@ func TestSnippetOverlappingSpans(t *testing.T) {
 		t.Errorf("snippets = %q", got)
 	}
 }
+
+// TestRunControlCharacters: text from the web reaches the terminal without
+// escape sequences, other control characters or bidi overrides.
+func TestRunControlCharacters(t *testing.T) {
+	load := fakeLoad(map[string][]*model.Article{"evil.html": {{
+		Title: "Putin\x1b]0;pwned\x07 \x1b[2J\u202eSPEC",
+		Link:  "https://example.com/a\x1b[31m\nb",
+		Body:  "the Kremlin\x1b[8m said\u2028Putin\u009b1m",
+	}}})
+	code, stdout, _ := run(t, Options{Query: "Putin", Targets: []string{"evil.html"}, Load: load})
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u2028", "\u009b"} {
+		if strings.Contains(stdout, bad) {
+			t.Errorf("stdout contains %q:\n%q", bad, stdout)
+		}
+	}
+	if n := strings.Count(stdout, "\n"); n != 3 {
+		t.Errorf("stdout has %d lines, want 3 (the match, the title and the body snippets):\n%s", n, stdout)
+	}
+}
+
+// TestSnippetsDenseMatches: an article full of matches still prints at
+// most maxSnippets short snippets per field, not its whole text.
+func TestSnippetsDenseMatches(t *testing.T) {
+	text := strings.Repeat("Putin said. ", 10000)
+	var spans []model.Span
+	for i := 0; i < len(text); i += len("Putin said. ") {
+		spans = append(spans, model.Span{Field: model.FieldBody, Start: i, End: i + len("Putin")})
+	}
+	got := snippets(&model.Article{Body: text}, spans)
+	if len(got) != maxSnippets {
+		t.Fatalf("%d snippets, want %d", len(got), maxSnippets)
+	}
+	for _, s := range got {
+		if len(s) > 2*(maxGroup+contextBytes) { // marks, context and the cut to word boundaries included
+			t.Errorf("snippet of %d bytes: %.100q…", len(s), s)
+		}
+	}
+}

@@ -9,8 +9,9 @@ import (
 )
 
 const (
-	contextBytes = 40 // text shown on each side of a matched word
-	maxSnippets  = 3  // per field, so a long article stays readable
+	contextBytes = 40  // text shown on each side of a matched word
+	maxSnippets  = 3   // per field, so a long article stays readable
+	maxGroup     = 200 // bytes from a snippet's first match to its last
 )
 
 // snippets renders the matched words of each field in context, marked with
@@ -35,8 +36,10 @@ func snippets(a *model.Article, spans []model.Span) []string {
 }
 
 // groupSpans splits sorted spans into runs whose gaps are small enough to
-// show in one snippet. Overlapping spans (a word inside a matched phrase)
-// are merged, so marks never nest.
+// show in one snippet, and which are short enough to read: without the cap
+// an article dense with matches would print as one snippet of its whole
+// text. Overlapping spans (a word inside a matched phrase) are merged, so
+// marks never nest.
 func groupSpans(spans []model.Span) [][]model.Span {
 	var groups [][]model.Span
 	for _, s := range spans {
@@ -47,7 +50,7 @@ func groupSpans(spans []model.Span) [][]model.Span {
 				last.End = max(last.End, s.End)
 				continue
 			}
-			if s.Start-last.End <= 2*contextBytes {
+			if s.Start-last.End <= 2*contextBytes && s.End-g[0].Start <= maxGroup {
 				groups[n-1] = append(groups[n-1], s)
 				continue
 			}

@@ -34,7 +34,7 @@ func Canonical(raw string) (string, error) {
 	case u.Opaque != "" || u.Host == "":
 		return "", fmt.Errorf("urlcanon: %q: %w", raw, ErrNotAbsolute)
 	}
-	host, err := canonicalHost(u.Hostname())
+	host, err := Host(u.Hostname())
 	if err != nil {
 		return "", fmt.Errorf("urlcanon: %q: %w", raw, err)
 	}

@@ -89,6 +89,7 @@ func TestCanonicalErrors(t *testing.T) {
 		{"bad port", "http://example.com:99999/", ErrPort},
 		{"empty label", "http://a..b/", ErrHost},
 		{"only dots", "http://.../", ErrHost},
+		{"leading empty label", "http://.example.com/", ErrHost},
 		{"ipv6 zone", "http://[fe80::1%25en0]/", ErrHost},
 		{"unparseable", "http://[::1/", nil},
 		{"control char", "http://example.com/\x7f\x00", nil},
@@ -135,6 +136,28 @@ func TestIsTracking(t *testing.T) {
 	for _, k := range []string{"id", "page", "ref", "q", "utm", "ga", "story"} {
 		if IsTracking(k) {
 			t.Errorf("IsTracking(%q) = true", k)
+		}
+	}
+}
+
+func TestHost(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Example.COM.", "example.com"},
+		{"Президент.РФ", "xn--d1abbgf6aiiy.xn--p1ai"},
+		{"XN--D1ABBGF6AIIY.xn--p1ai", "xn--d1abbgf6aiiy.xn--p1ai"},
+		{"2001:DB8::1", "[2001:db8::1]"},
+		{"[2001:DB8::1]", "[2001:db8::1]"},
+		{"[::]", "[::]"},
+		{"my_site.example", "my_site.example"},
+	}
+	for _, tt := range tests {
+		if got, err := Host(tt.in); err != nil || got != tt.want {
+			t.Errorf("Host(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", ".", "a..b", ".example.com", "news/example.com", "exa mple.com", "[example.com]", "[::1"} {
+		if got, err := Host(in); !errors.Is(err, ErrHost) {
+			t.Errorf("Host(%q) = %q, %v; want ErrHost", in, got, err)
 		}
 	}
 }

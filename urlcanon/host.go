@@ -10,7 +10,7 @@ import (
 
 // idnaProfile maps internationalised host names to punycode as browsers do
 // (UTS 46 non-transitional, so "ß" stays distinct). StrictDomainName is off
-// because real hosts carry underscores; canonicalHost checks the output.
+// because real hosts carry underscores; Host checks the output.
 var idnaProfile = idna.New(
 	idna.MapForLookup(),
 	idna.Transitional(false),
@@ -18,10 +18,20 @@ var idnaProfile = idna.New(
 	idna.BidiRule(),
 )
 
-// canonicalHost lower-cases a host name and converts it to punycode, drops
-// trailing dots, and writes IP addresses in their standard form (IPv6 in
-// brackets, compressed).
-func canonicalHost(h string) (string, error) {
+// Host returns the canonical form of a host name (without a port; an IPv6
+// address with or without brackets), as Canonical writes it, so that
+// Host(Host(h)) == Host(h): lower case, an IDN in punycode, no trailing dot, and
+// IP addresses in their standard form (IPv6 in brackets, compressed). Other
+// packages use it to compare hosts with those of canonical links. The error
+// is ErrHost.
+func Host(h string) (string, error) {
+	if inner, ok := strings.CutPrefix(h, "["); ok { // as in a URL, and as Host writes it
+		inner, ok = strings.CutSuffix(inner, "]")
+		if !ok || !strings.Contains(inner, ":") {
+			return "", ErrHost
+		}
+		h = inner
+	}
 	if strings.Contains(h, ":") {
 		return canonicalIPv6(h)
 	}
@@ -34,21 +44,19 @@ func canonicalHost(h string) (string, error) {
 		h = strings.TrimRight(a, ".")
 	}
 	h = strings.ToLower(h)
-	if h == "" || !validHostChars(h) || strings.Contains(h, "..") {
+	if h == "" || !validHostChars(h) || strings.HasPrefix(h, ".") || strings.Contains(h, "..") {
 		return "", ErrHost
 	}
 	return h, nil
 }
 
-// canonicalIPv6 accepts only a plain IPv6 literal: zones never occur in
-// links that newswatch follows, and rejecting them keeps the output simple.
+// canonicalIPv6 accepts only a plain IPv6 literal (h contains a colon, so
+// it is never IPv4): zones never occur in links that newswatch follows, and
+// rejecting them keeps the output simple.
 func canonicalIPv6(h string) (string, error) {
 	a, err := netip.ParseAddr(h)
 	if err != nil || a.Zone() != "" {
 		return "", ErrHost
-	}
-	if a.Is4() {
-		return a.String(), nil
 	}
 	return "[" + a.String() + "]", nil
 }
