@@ -45,6 +45,8 @@ type Crawler struct {
 	// discovered maps a feed source's URL to the feed its HTML page
 	// advertised, so later passes fetch the feed directly.
 	discovered sync.Map
+	// aliases maps a page source's name to what rememberAliases keeps.
+	aliases sync.Map
 }
 
 // New returns a Crawler with o's zero values defaulted.

@@ -45,3 +45,11 @@ func looksLikeHTML(body []byte, contentType string) bool {
 	}
 	return false
 }
+
+// looksLikeXML reports whether the first non-space byte opens markup.
+func looksLikeXML(body []byte) bool {
+	body = bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n")
+	return len(body) > 0 && body[0] == '<'
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
 )
 
@@ -24,18 +23,7 @@ func (c *Crawler) Discover(ctx context.Context, src model.Source) (string, error
 	if src.Feed == "" {
 		return "", nil
 	}
-	resp, body, err := c.get(ctx, fetch.Request{URL: src.Feed, AllowPrivate: allowPrivate(src)})
-	if err != nil {
-		return "", fmt.Errorf("crawler: %s: %w", src.Name, err)
-	}
-	_, err = c.parseFeed(src.Name, resp.URL, body)
-	if err == nil {
-		return src.Feed, nil
-	}
-	if !errors.Is(err, ErrNotFeed) || !looksLikeHTML(body, resp.ContentType) {
-		return "", fmt.Errorf("crawler: %s: %s: %w", src.Name, src.Feed, err)
-	}
-	res, err := c.discoverFeed(ctx, src, resp.URL, body)
+	res, err := c.fetchFeedAt(ctx, Request{Source: src}, src.Feed)
 	if err != nil {
 		return "", fmt.Errorf("crawler: %s: %w", src.Name, err)
 	}

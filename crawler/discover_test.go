@@ -104,3 +104,74 @@ func TestAutodiscovery(t *testing.T) {
 		}
 	})
 }
+
+// Real pages are rarely well-formed XML: an inline script with "<", an
+// unclosed <p>, a document cut short. Autodiscovery must still read them.
+func TestAutodiscoveryFromTagSoup(t *testing.T) {
+	feed := readTestdata(t, "atom.xml")
+	pages := map[string]string{
+		"script":   `<!doctype html><html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml"><script>for (var i = 0; i < 3 && ok; i++) {}</script></head><body></body></html>`,
+		"unclosed": `<!doctype html><html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml"></head><body><p>news`,
+	}
+	for name, page := range pages {
+		t.Run(name, func(t *testing.T) {
+			srv := newServer(t, map[string]route{
+				"/":         {contentType: "text/html; charset=utf-8", body: page},
+				"/atom.xml": {contentType: "application/atom+xml", body: feed},
+			})
+			c := newTestCrawler(t, Options{})
+			src := model.Source{Name: "soup", Feed: srv.URL + "/"}
+			res, err := c.Fetch(testContext(t), Request{Source: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.FeedURL != srv.URL+"/atom.xml" || len(res.Articles) != 2 {
+				t.Errorf("read %d articles from %q, want 2 from the advertised feed", len(res.Articles), res.FeedURL)
+			}
+			if got, err := c.Discover(testContext(t), src); err != nil || got != srv.URL+"/atom.xml" {
+				t.Errorf("Discover = %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// A remembered feed that stops being a feed (the site moved it and the old
+// URL now serves a page) is forgotten, so the next pass finds the new one.
+func TestAutodiscoveryForgetsMovedFeed(t *testing.T) {
+	feed := readTestdata(t, "atom.xml")
+	var moved atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		href := "/old.xml"
+		if moved.Load() {
+			href = "/new.xml"
+		}
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<html><head><link rel="alternate" type="application/atom+xml" href="` + href + `"></head></html>`))
+	})
+	mux.HandleFunc("/old.xml", func(w http.ResponseWriter, r *http.Request) {
+		if moved.Load() {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte(`<html><body>Our feed has moved.</body></html>`))
+			return
+		}
+		_, _ = w.Write([]byte(feed))
+	})
+	mux.HandleFunc("/new.xml", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(feed)) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := newTestCrawler(t, Options{})
+	src := model.Source{Name: "moving", Feed: srv.URL + "/"}
+
+	if res, err := c.Fetch(testContext(t), Request{Source: src}); err != nil || res.FeedURL != srv.URL+"/old.xml" {
+		t.Fatalf("first pass: %v, %+v", err, res)
+	}
+	moved.Store(true)
+	if _, err := c.Fetch(testContext(t), Request{Source: src}); err == nil {
+		t.Fatal("pass reading a page at the remembered feed URL succeeded")
+	}
+	res, err := c.Fetch(testContext(t), Request{Source: src})
+	if err != nil || res.FeedURL != srv.URL+"/new.xml" || len(res.Articles) != 2 {
+		t.Fatalf("pass after the move: %v, %+v; want 2 articles from the new feed", err, res)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/urlcanon"
@@ -19,17 +21,18 @@ import (
 // as an HTML error page served where a feed was expected.
 var ErrNotFeed = errors.New("not a feed")
 
-// parseFeed parses a feed already decoded to UTF-8 (see decodeFeed) into
+// parseFeed parses a feed already decoded to UTF-8 (see Crawler.get) into
 // articles. feedURL resolves relative item links. Truncated or malformed
-// documents are errors: a partial parse would make items look deleted.
+// documents are errors (gofeed reads to the root's end tag and reports
+// them), so a partial parse never makes items look deleted. A document that
+// is not a feed, such as an HTML page, is ErrNotFeed whatever its markup:
+// real pages are rarely well-formed XML, and autodiscovery must see them.
+// Entities declared in a DTD are never expanded (encoding/xml does not).
 func (c *Crawler) parseFeed(source, feedURL string, body []byte) ([]*model.Article, error) {
-	if err := checkFeedSyntax(body); err != nil {
-		return nil, err
-	}
 	p := gofeed.NewParser()
 	// We never use item images; gofeed's fallback that finds one parses
 	// every description and content as HTML, most of a feed's parse time.
-	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	p.RSSTranslator = &rssTranslator{gofeed.DefaultRSSTranslator{DisableContentImageScan: true}}
 	feed, err := p.Parse(bytes.NewReader(body))
 	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 		return nil, ErrNotFeed
@@ -45,6 +48,40 @@ func (c *Crawler) parseFeed(source, feedURL string, body []byte) ([]*model.Artic
 		}
 	}
 	return articles, nil
+}
+
+// rssTranslator is gofeed's, plus RSS 2.0's rule that a <guid> is the
+// item's permalink unless it says isPermaLink="false": an item with such a
+// guid and no <link> is still known by its link, across sources too.
+type rssTranslator struct {
+	gofeed.DefaultRSSTranslator
+}
+
+func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
+	out, err := t.DefaultRSSTranslator.Translate(feed)
+	if err != nil {
+		return nil, err
+	}
+	in := feed.(*rss.Feed) // the default translator checked
+	if len(in.Items) != len(out.Items) {
+		return out, nil // gofeed translates item by item; never reached
+	}
+	for i, it := range in.Items {
+		if o := out.Items[i]; o.Link == "" && len(o.Links) == 0 && isPermalink(it.GUID) {
+			o.Link = it.GUID.Value
+		}
+	}
+	return out, nil
+}
+
+// isPermalink: a guid that is an absolute http(s) URL and not marked
+// isPermaLink="false". A relative guid is never resolved into a link.
+func isPermalink(g *rss.GUID) bool {
+	if g == nil || strings.EqualFold(strings.TrimSpace(g.IsPermalink), "false") {
+		return false
+	}
+	u, err := url.Parse(strings.TrimSpace(g.Value))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // feedArticle converts one gofeed item into a plain-text article.

@@ -11,18 +11,29 @@ import (
 
 // fetchFeed reads a feed source with a conditional GET. When the feed URL
 // serves HTML, the page's advertised feed is read instead and remembered, so
-// later passes go straight to it with their validators.
+// later passes go straight to it with their validators. When a remembered
+// feed fails in any way (gone, or now serving a page), it is forgotten and
+// the next pass discovers afresh.
 func (c *Crawler) fetchFeed(ctx context.Context, r Request) (*Result, error) {
-	src := r.Source
-	feedURL := src.Feed
-	if u, ok := c.discovered.Load(src.Feed); ok {
+	feedURL := r.Source.Feed
+	if u, ok := c.discovered.Load(r.Source.Feed); ok {
 		feedURL = u.(string)
 	}
+	res, err := c.fetchFeedAt(ctx, r, feedURL)
+	if err != nil {
+		c.discovered.Delete(r.Source.Feed)
+		return nil, err
+	}
+	return res, nil
+}
+
+// fetchFeedAt reads feedURL, the source's feed URL or the feed it led to.
+func (c *Crawler) fetchFeedAt(ctx context.Context, r Request, feedURL string) (*Result, error) {
+	src := r.Source
 	resp, body, err := c.get(ctx, fetch.Request{
 		URL: feedURL, ETag: r.ETag, LastModified: r.LastModified, AllowPrivate: allowPrivate(src),
 	})
 	if err != nil {
-		c.discovered.Delete(src.Feed) // rediscover next time
 		return nil, err
 	}
 	res := &Result{NotModified: resp.NotModified, ETag: resp.ETag, LastModified: resp.LastModified, FeedURL: feedURL}

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -164,5 +165,60 @@ func TestFetchCancelledOrEmptySource(t *testing.T) {
 	}
 	if _, err := c.Fetch(t.Context(), Request{Source: model.Source{Name: "empty"}}); err == nil {
 		t.Error("a source without URLs fetched without error")
+	}
+}
+
+// A feed cut short anywhere is an error, never a shorter list of items
+// (which would make the rest look deleted).
+func TestFeedTruncatedAnywhere(t *testing.T) {
+	c := newTestCrawler(t, Options{})
+	for _, name := range []string{"rss20.xml", "rss10.xml", "atom.xml", "windows-1251.xml"} {
+		t.Run(name, func(t *testing.T) {
+			doc, err := fetch.ToUTF8([]byte(readTestdata(t, name)), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := c.parseFeed("t", "http://feed.test/", doc)
+			if err != nil || len(full) == 0 {
+				t.Fatalf("whole feed: %d articles, %v", len(full), err)
+			}
+			end := bytes.LastIndexByte(doc, '>') // what follows the root's end tag is not the feed
+			for i := range end {
+				if articles, err := c.parseFeed("t", "http://feed.test/", doc[:i]); err == nil {
+					t.Fatalf("cut at byte %d of %d: %d articles, no error", i, len(doc), len(articles))
+				}
+			}
+		})
+	}
+}
+
+// RSS 2.0: a <guid> is the item's permalink unless isPermaLink="false", so
+// an item without <link> is still known by its (canonical) link.
+func TestFeedGUIDPermalink(t *testing.T) {
+	feed := `<rss version="2.0"><channel><title>x</title>
+<item><title>permalink guid</title><guid>https://news.example/a?utm_source=rss</guid></item>
+<item><title>explicit permalink</title><guid isPermaLink="true">https://news.example/b</guid></item>
+<item><title>not a permalink</title><guid isPermaLink="false">https://news.example/?p=3</guid></item>
+<item><title>opaque guid</title><guid>news-4</guid></item>
+<item><title>relative guid</title><guid>/5</guid></item>
+<item><title>link wins</title><link>https://news.example/6</link><guid>https://news.example/other</guid></item>
+</channel></rss>`
+	want := []string{
+		"https://news.example/a", "https://news.example/b", "", "", "", "https://news.example/6",
+	}
+	articles, err := newTestCrawler(t, Options{}).parseFeed("t", "http://feed.test/rss", []byte(feed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(articles) != len(want) {
+		t.Fatalf("%d articles, want %d", len(articles), len(want))
+	}
+	for i, a := range articles {
+		if a.CanonicalLink != want[i] {
+			t.Errorf("%s: canonical link %q, want %q", a.Title, a.CanonicalLink, want[i])
+		}
+		if a.GUID == "" {
+			t.Errorf("%s: GUID lost", a.Title)
+		}
 	}
 }

@@ -16,9 +16,6 @@ import (
 // errNotHTML marks a linked page that is not HTML (a PDF, an image).
 var errNotHTML = errors.New("not an HTML page")
 
-// maxRedirects caps an article page's redirect chain (fetch caps it too).
-const maxRedirects = 10
-
 // articlePage is one article page as colly fetched it.
 type articlePage struct {
 	url         *url.URL // after redirects
@@ -26,25 +23,21 @@ type articlePage struct {
 	body        []byte
 }
 
-// crawlArticles fetches the article pages with colly, one at a time (fetch
-// paces requests per host), and extracts an article from each. complete is
-// false when a page failed and may succeed on a later pass.
-func (c *Crawler) crawlArticles(ctx context.Context, src model.Source, links []pageLink, complete bool) ([]*model.Article, bool) {
+// crawlArticles fetches the article pages (robots.txt already consulted,
+// see listingLinks) with colly, one at a time (fetch paces requests per
+// host), and extracts an article from each. complete is
+// false when a page failed and may succeed on a later pass. found receives
+// the links whose article has another canonical link.
+func (c *Crawler) crawlArticles(ctx context.Context, src model.Source, links []pageLink, complete bool, found map[string]string) ([]*model.Article, bool) {
 	if len(links) == 0 {
 		return nil, complete
 	}
-	allow := allowPrivate(src)
 	site := siteOf(src.Page)
-	col := c.collector(ctx, allow, site)
+	col := c.collector(ctx, allowPrivate(src), site)
 	var articles []*model.Article
 	for _, l := range links {
 		if ctx.Err() != nil {
 			return articles, false
-		}
-		if err := c.robots(ctx, l.URL, allow); err != nil {
-			c.log.Info("crawler: article page skipped", "source", src.Name, "url", l.URL, "err", err)
-			complete = complete && errors.Is(err, ErrRobotsDisallowed)
-			continue
 		}
 		a, err := c.crawlArticle(col, l.URL, site, selectors{Title: src.Title, Body: src.Body})
 		if err != nil {
@@ -54,6 +47,9 @@ func (c *Crawler) crawlArticles(ctx context.Context, src model.Source, links []p
 		}
 		a.Source = src.Name
 		articles = append(articles, a)
+		if a.CanonicalLink != l.Canonical {
+			found[l.Canonical] = a.CanonicalLink
+		}
 	}
 	return articles, complete
 }
@@ -84,6 +80,7 @@ func (c *Crawler) crawlArticle(col *pageCollector, link, site string, sel select
 // pageCollector wraps a colly collector that visits one page at a time.
 type pageCollector struct {
 	col  *colly.Collector
+	ctx  context.Context // the pass's
 	last *articlePage
 }
 
@@ -92,7 +89,6 @@ type pageCollector struct {
 func (c *Crawler) collector(ctx context.Context, allow bool, site string) *pageCollector {
 	col := colly.NewCollector()
 	// Set after NewCollector, so COLLY_* environment variables cannot undo them.
-	col.Context = ctx
 	col.AllowURLRevisit = true // polling visits the same URLs again
 	col.IgnoreRobotsTxt = true // robots.txt is checked through fetch, cached per host
 	col.MaxBodySize = 0        // colly's cap counts gzip bytes; fetch caps decoded bytes
@@ -100,10 +96,10 @@ func (c *Crawler) collector(ctx context.Context, allow bool, site string) *pageC
 	col.MaxDepth, col.MaxRequests, col.ParseHTTPErrorResponse = 0, 0, false
 	col.AllowedDomains, col.DisallowedDomains = nil, nil
 	col.WithTransport(c.fetch.Transport(allow))
-	col.SetRequestTimeout(0) // fetch bounds each exchange, ctx the whole pass
+	col.SetRequestTimeout(0) // fetch bounds each visit (see visit), ctx the whole pass
 	col.DisableCookies()
 	col.SetRedirectHandler(stayOnSite(site))
-	pc := &pageCollector{col: col}
+	pc := &pageCollector{col: col, ctx: ctx}
 	col.OnResponseHeaders(func(r *colly.Response) {
 		// Keep the charset for fetch.ToUTF8 and hide it from colly, which
 		// would otherwise convert the body first and ToUTF8 a second time.
@@ -116,12 +112,10 @@ func (c *Crawler) collector(ctx context.Context, allow bool, site string) *pageC
 	return pc
 }
 
-// stayOnSite refuses redirects that leave site or go on too long.
+// stayOnSite refuses redirects that leave site. fetch's transport refuses a
+// chain longer than its MaxRedirects.
 func stayOnSite(site string) func(req *http.Request, via []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
-			return fetch.ErrTooManyRedirects
-		}
+	return func(req *http.Request, _ []*http.Request) error {
 		if !onSite(req.URL.Hostname(), site) {
 			return fmt.Errorf("redirect leaves %s: %s", site, req.URL.Redacted())
 		}
@@ -130,8 +124,11 @@ func stayOnSite(site string) func(req *http.Request, via []*http.Request) error 
 }
 
 // visit fetches link synchronously and returns the page colly received.
+// colly follows redirects itself, so the visit gets a fetch budget: its
+// hops share one Timeout instead of each getting a fresh one.
 func (pc *pageCollector) visit(link string) (*articlePage, error) {
 	pc.last = nil
+	pc.col.Context = fetch.WithBudget(pc.ctx) // read by Visit, synchronously
 	if err := pc.col.Visit(link); err != nil {
 		return nil, err
 	}

@@ -17,8 +17,14 @@ type pageLink struct {
 type linkFilter struct {
 	site string            // links must be on this host or a subdomain
 	seen func(string) bool // known articles (by canonical link) are skipped
-	max  int               // at most this many, in page order
-	self string            // the listing page's canonical link, never an article
+	// allowed, if set, is asked last (robots.txt); a link it refuses does
+	// not count toward max.
+	allowed func(link string) bool
+	max     int    // at most this many, in page order
+	self    string // the listing page's canonical link, never an article
+	// listed, if set, receives the canonical link of every on-site link
+	// on the page, taken or not.
+	listed map[string]bool
 }
 
 // pickLinks returns the article links selected by sel on a listing page
@@ -35,7 +41,10 @@ func pickLinks(body []byte, pageURL *url.URL, sel string, f linkFilter) (links [
 			base = u
 		}
 	}
-	done := map[string]bool{}
+	done := f.listed
+	if done == nil {
+		done = map[string]bool{}
+	}
 	doc.Find(sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
 		l, ok := f.accept(base, linkHref(s), done)
 		if !ok {
@@ -60,8 +69,8 @@ func linkHref(s *goquery.Selection) string {
 	return s.Find("a[href]").First().AttrOr("href", "")
 }
 
-// accept resolves href and applies the filter; done tracks canonical links
-// already taken from this page.
+// accept resolves href and applies the filter; done tracks the canonical
+// links already met on this page.
 func (f linkFilter) accept(base *url.URL, href string, done map[string]bool) (pageLink, bool) {
 	link := resolve(base, href)
 	if link == "" {
@@ -72,10 +81,13 @@ func (f linkFilter) accept(base *url.URL, href string, done map[string]bool) (pa
 		return pageLink{}, false
 	}
 	c := canonical(link)
-	if c == "" || c == f.self || done[c] || (f.seen != nil && f.seen(c)) {
+	if c == "" || c == f.self || done[c] {
 		return pageLink{}, false
 	}
 	done[c] = true
+	if (f.seen != nil && f.seen(c)) || (f.allowed != nil && !f.allowed(link)) {
+		return pageLink{}, false
+	}
 	return pageLink{URL: link, Canonical: c}, true
 }
 
@@ -88,4 +100,21 @@ func siteOf(rawURL string) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}
+
+// seenVia extends seen to listing links whose article, on an earlier pass,
+// turned out to be known by another canonical link (its <link
+// rel="canonical">, or where the link redirected): Seen only knows articles
+// by the link they were recorded under.
+func seenVia(seen func(string) bool, alias map[string]string) func(string) bool {
+	if seen == nil || len(alias) == 0 {
+		return seen
+	}
+	return func(link string) bool {
+		if seen(link) {
+			return true
+		}
+		a, ok := alias[link]
+		return ok && seen(a)
+	}
 }

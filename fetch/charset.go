@@ -52,11 +52,9 @@ func detect(body []byte, contentType string) (encoding.Encoding, string) {
 		return encoding.Nop, "utf-8"
 	}
 	// DetermineEncoding is certain of the UTF-16 BOMs and the Content-Type
-	// charset; else it reports the HTML <meta> prescan's finding or its own
-	// guess. The XML declaration has to be checked between the two, since
-	// HTML rules do not know it.
-	e, name, certain := charset.DetermineEncoding(body, contentType)
-	if certain && e != nil {
+	// charset. The XML declaration has to be checked next, since HTML rules
+	// do not know it, then a <meta> declaration.
+	if e, name, certain := charset.DetermineEncoding(body, contentType); certain && e != nil {
 		return e, name
 	}
 	if m := xmlProlog.FindSubmatch(head(body)); m != nil {
@@ -66,8 +64,8 @@ func detect(body []byte, contentType string) (encoding.Encoding, string) {
 			return pe, pname
 		}
 	}
-	if e != nil && name != guess(head(body)) {
-		return e, name // the <meta> declaration
+	if e, name := metaCharset(head(body)); e != nil {
+		return e, name
 	}
 	if utf8.Valid(body) {
 		return encoding.Nop, "utf-8"
@@ -75,22 +73,25 @@ func detect(body []byte, contentType string) (encoding.Encoding, string) {
 	return charmap.Windows1252, "windows-1252"
 }
 
-// guess is what DetermineEncoding answers when nothing is declared in the
-// first 1024 bytes, so a differing answer must come from a <meta> tag.
-func guess(h []byte) string {
-	for i := len(h) - 1; i >= 0 && i > len(h)-4; i-- {
-		if h[i] < 0x80 {
-			break
+// metaCharset is the encoding an HTML <meta> in h declares, nil if none.
+// DetermineEncoding reports a <meta> and its own guess alike (both not
+// certain); its guess on ASCII is always windows-1252, so it runs on a
+// copy of h with every non-ASCII byte blanked (labels are ASCII), and
+// windows-1252 counts as no declaration: the UTF-8 check and the
+// windows-1252 fallback decide then, as they would.
+func metaCharset(h []byte) (encoding.Encoding, string) {
+	probe := make([]byte, len(h))
+	for i, b := range h {
+		if b >= utf8.RuneSelf {
+			b = ' '
 		}
-		if utf8.RuneStart(h[i]) {
-			h = h[:i]
-			break
-		}
+		probe[i] = b
 	}
-	if bytes.IndexFunc(h, func(r rune) bool { return r >= 0x80 }) >= 0 && utf8.Valid(h) {
-		return "utf-8"
+	e, name, _ := charset.DetermineEncoding(probe, "")
+	if name == "windows-1252" {
+		return nil, ""
 	}
-	return "windows-1252"
+	return e, name
 }
 
 // trimBOMs strips every leading UTF-8 BOM: a doubled one (seen from

@@ -27,6 +27,11 @@ func TestToUTF8(t *testing.T) {
 		{"UTF-16LE BOM", "\xff\xfeK\x00y\x00i\x00v\x00", "", "Kyiv"},
 		{"invalid UTF-8 when declared UTF-8", "ok \xff ok", "text/plain; charset=utf-8", "ok \uFFFD ok"},
 		{"unknown label ignored", "Z\xfcrich", "text/plain; charset=x-klingon", "Zürich"},
+		// A stray invalid byte far down a page declared UTF-8 by <meta> (and
+		// with UTF-8 in its head) must not turn the whole page into mojibake.
+		{"meta UTF-8 with a stray invalid byte", "<html><head><meta charset=\"utf-8\"><title>Донецк</title></head><body>" +
+			strings.Repeat("x", 2000) + "Кремль \xff</body></html>", "text/html", "Кремль \uFFFD"},
+		{"meta UTF-8, ASCII head", "<meta charset=utf-8><p>" + strings.Repeat("x", 2000) + "Кремль \xff", "", "Кремль \uFFFD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,6 +57,8 @@ type Client struct {
 	mu     sync.Mutex
 	hosts  map[string]*hostState
 	robots map[string]*robotsEntry
+	// Table sizes at which the next insertion sweeps (see sweepHosts).
+	hostsSweepAt, robotsSweepAt int
 }
 
 // New returns a Client with o's zero values defaulted.
@@ -68,6 +70,9 @@ func New(o Options) *Client {
 		global: make(chan struct{}, o.GlobalConns),
 		hosts:  make(map[string]*hostState),
 		robots: make(map[string]*robotsEntry),
+
+		hostsSweepAt:  sweepMin,
+		robotsSweepAt: sweepMin,
 	}
 	c.guarded = c.newTransport(false)
 	c.open = c.newTransport(true)
@@ -152,8 +157,8 @@ func (c *Client) hostLimiter() *rate.Limiter {
 // caller's own decompression and size checks see plain bytes. Redirects are
 // followed by the caller's http.Client, but each hop passes through here:
 // the guard applies to it and a chain longer than MaxRedirects is refused.
-// Timeout applies to each hop here; bound a whole chain with the caller's
-// http.Client.Timeout or context.
+// Timeout applies to each hop here, unless the request's context comes
+// from WithBudget: then to the whole chain.
 func (c *Client) Transport(allowPrivate bool) http.RoundTripper {
 	return &transport{c: c, allowPrivate: allowPrivate}
 }

@@ -5,7 +5,8 @@
 //
 //   - timeouts on dial, TLS handshake and response headers, plus a deadline
 //     on the whole request, body and redirects included, so a
-//     one-byte-a-second drip is cut;
+//     one-byte-a-second drip is cut (through Transport, a caller that
+//     follows redirects itself gets that with WithBudget);
 //   - gzip and deflate decoded here, with the size cap applied to the decoded
 //     bytes (an endless body or a gzip bomb stops at the cap with ErrTooLarge);
 //   - at most MaxRedirects redirects (ErrTooManyRedirects);
@@ -16,7 +17,9 @@
 //     a host's 429/503 Retry-After honoured by failing later requests to that
 //     host fast (ErrHostBackoff) until the time has passed, rather than
 //     holding a worker for minutes; hosts are keyed by name, not port;
-//   - conditional GET (ETag, Last-Modified) and robots.txt (RobotsAllowed).
+//   - conditional GET (ETag, Last-Modified) and robots.txt (RobotsAllowed);
+//   - bounded memory on a long-running daemon: per-host state and cached
+//     robots.txt files are forgotten once idle or expired.
 //
 // Proxy settings from the environment are deliberately ignored: a proxy
 // would make the connection the guard has to check.

@@ -71,8 +71,7 @@ func (c *Client) do(ctx context.Context, r Request) (*http.Response, error) {
 	if err := checkScheme(u); err != nil {
 		return nil, err
 	}
-	ctx = context.WithValue(ctx, budgetKey{}, &budget{})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(WithBudget(ctx), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}

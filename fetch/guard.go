@@ -31,6 +31,7 @@ var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("100::/64"),        // discard-only
 	netip.MustParsePrefix("2001::/32"),       // Teredo: hides an IPv4 address
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("3fff::/20"),       // documentation (RFC 9637)
 	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
 }
 

@@ -49,6 +49,7 @@ func TestIsPrivateAddr(t *testing.T) {
 		{"2002:a00:1::1", true},     // 6to4 of 10.0.0.1
 		{"2002:a9fe:a9fe::1", true}, // 6to4 of 169.254.169.254
 		{"2001:db8::1", true},       // documentation
+		{"3fff::1", true},           // documentation (RFC 9637)
 		{"fec0::1", true},           // site-local
 		{"8.8.8.8", false},
 		{"93.184.216.34", false},

@@ -375,3 +375,40 @@ func TestNoRedirects(t *testing.T) {
 		t.Fatalf("redirect: err = %v, want ErrTooManyRedirects", err)
 	}
 }
+
+// Through Transport (colly follows redirects itself) each hop would get a
+// Timeout of its own; under WithBudget the chain shares one.
+func TestTransportBudgetCoversRedirectChain(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		if len(r.URL.Path) < 6 { // "/" then 5 hops, 500ms in all
+			http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
+		}
+	})
+	hc := &http.Client{Transport: New(testOptions()).Transport(true)}
+	get := func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(context.Background()); err != nil {
+		t.Fatalf("without a budget each 100ms hop fits its own 300ms: %v", err)
+	}
+	start := time.Now()
+	if err := get(WithBudget(context.Background())); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with a budget: err = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("with a budget the chain took %s, want about 300ms", d)
+	}
+}

@@ -16,54 +16,100 @@ import (
 type hostState struct {
 	slots chan struct{} // per-host concurrency
 	lim   *rate.Limiter // per-host delay
-	until time.Time     // Retry-After in force until then; guarded by Client.mu
+
+	// Guarded by Client.mu.
+	until time.Time // Retry-After in force until then
+	users int       // acquire calls waiting for or holding a slot
+	idle  time.Time // when the last user let go
 }
+
+// sweepMin is the table size (hosts, robots.txt entries) below which
+// nothing is swept.
+const sweepMin = 256
 
 func hostKey(u *url.URL) string {
 	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 }
 
-func (c *Client) host(key string) *hostState {
+// hostRef returns key's state, counted as in use until unref: only unused
+// states are swept, so two states never exist for one host at once.
+func (c *Client) hostRef(key string) *hostState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h := c.hosts[key]
 	if h == nil {
+		c.sweepHosts()
 		h = &hostState{slots: make(chan struct{}, c.opt.PerHostConns), lim: c.hostLimiter()}
 		c.hosts[key] = h
 	}
+	h.users++
 	return h
+}
+
+func (c *Client) unref(h *hostState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h.users--
+	h.idle = c.now()
+}
+
+// sweepHosts forgets the hosts that a fresh state would treat the same:
+// unused, past their Retry-After and their delay. A daemon meets an
+// unbounded number of hosts over its life (redirect targets, subdomains a
+// listing page links to), so the table must not keep them all. It sweeps
+// when the table has doubled since the last sweep, so the cost is
+// amortised over insertions. c.mu must be held.
+func (c *Client) sweepHosts() {
+	if len(c.hosts) < c.hostsSweepAt {
+		return
+	}
+	now := c.now()
+	for k, h := range c.hosts {
+		if h.users == 0 && !now.Before(h.until) && now.Sub(h.idle) >= c.opt.PerHostDelay {
+			delete(c.hosts, k)
+		}
+	}
+	c.hostsSweepAt = max(2*len(c.hosts), sweepMin)
 }
 
 // acquire waits for a slot on the host, its delay, then a global slot, in
 // that order: holding a global slot while queueing for a busy host would
 // let one slow host starve all the others. The wait is bounded by ctx only;
 // the per-exchange Timeout starts once the request may go.
-func (c *Client) acquire(ctx context.Context, key string) (release func(), err error) {
-	h := c.host(key)
+func (c *Client) acquire(ctx context.Context, key string) (h *hostState, release func(), err error) {
+	h = c.hostRef(key)
+	if err := c.wait(ctx, key, h); err != nil {
+		c.unref(h)
+		return nil, nil, err
+	}
+	return h, func() { <-c.global; <-h.slots; c.unref(h) }, nil
+}
+
+func (c *Client) wait(ctx context.Context, key string, h *hostState) error {
 	if err := c.backoff(key, h); err != nil {
-		return nil, err
+		return err
 	}
 	select {
 	case h.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for host %s: %w", key, ctx.Err())
+		return fmt.Errorf("wait for host %s: %w", key, ctx.Err())
 	}
 	if err := h.lim.Wait(ctx); err != nil {
 		<-h.slots
-		return nil, fmt.Errorf("wait for host %s: %w", key, err)
+		return fmt.Errorf("wait for host %s: %w", key, err)
 	}
 	// Check again: the request ahead of us may have been told to back off.
 	if err := c.backoff(key, h); err != nil {
 		<-h.slots
-		return nil, err
+		return err
 	}
 	select {
 	case c.global <- struct{}{}:
 	case <-ctx.Done():
 		<-h.slots
-		return nil, fmt.Errorf("wait for a connection slot: %w", ctx.Err())
+		return fmt.Errorf("wait for a connection slot: %w", ctx.Err())
 	}
-	return func() { <-c.global; <-h.slots }, nil
+	return nil
 }
 
 // backoff fails fast while the host's Retry-After is in force. We fail
@@ -80,7 +126,7 @@ func (c *Client) backoff(key string, h *hostState) error {
 }
 
 // noteRetryAfter records a 429 or 503's Retry-After against the host.
-func (c *Client) noteRetryAfter(key string, resp *http.Response) {
+func (c *Client) noteRetryAfter(h *hostState, resp *http.Response) {
 	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
 		return
 	}
@@ -89,7 +135,6 @@ func (c *Client) noteRetryAfter(key string, resp *http.Response) {
 	if d <= 0 {
 		return
 	}
-	h := c.host(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if until := now.Add(d); until.After(h.until) {

@@ -56,10 +56,33 @@ func (c *Client) robotsEntry(key string) *robotsEntry {
 	defer c.mu.Unlock()
 	e := c.robots[key]
 	if e == nil {
+		c.sweepRobots()
 		e = &robotsEntry{}
 		c.robots[key] = e
 	}
 	return e
+}
+
+// sweepRobots drops expired entries (each can hold a parsed robots.txt of
+// up to robotsMaxSize) that no one is using, so the cache holds at most the
+// hosts seen within robotsTTL. Like sweepHosts it runs when the table has
+// doubled since the last sweep. c.mu must be held; an entry in use is
+// skipped (TryLock), never waited for.
+func (c *Client) sweepRobots() {
+	if len(c.robots) < c.robotsSweepAt {
+		return
+	}
+	now := c.now()
+	for k, e := range c.robots {
+		if !e.mu.TryLock() {
+			continue
+		}
+		if !now.Before(e.expires) {
+			delete(c.robots, k)
+		}
+		e.mu.Unlock()
+	}
+	c.robotsSweepAt = max(2*len(c.robots), sweepMin)
 }
 
 // loadRobots fetches and parses robots.txt into e. Redirects are followed

@@ -37,20 +37,19 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n := redirectDepth(req); n > t.c.opt.MaxRedirects {
 		return nil, fmt.Errorf("redirect %d, limit %d: %w", n, t.c.opt.MaxRedirects, ErrTooManyRedirects)
 	}
-	host := hostKey(req.URL)
-	release, err := t.c.acquire(req.Context(), host)
+	h, release, err := t.c.acquire(req.Context(), hostKey(req.URL))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return t.exchange(req, host)
+	return t.exchange(req, h)
 }
 
 // exchange performs one request under the Timeout (see exchangeDeadline),
 // reading and decoding the whole body before the deadline is released: the
 // deadline must cover the body, or a one-byte-a-second drip would hold a
 // worker forever.
-func (t *transport) exchange(req *http.Request, host string) (*http.Response, error) {
+func (t *transport) exchange(req *http.Request, h *hostState) (*http.Response, error) {
 	ctx, cancel := context.WithDeadline(req.Context(), exchangeDeadline(req.Context(), t.c.opt.Timeout))
 	defer cancel()
 	out := req.Clone(ctx) // never modify the caller's request
@@ -60,7 +59,7 @@ func (t *transport) exchange(req *http.Request, host string) (*http.Response, er
 	if err != nil {
 		return nil, withDeadline(ctx, t.c.opt.Timeout, err)
 	}
-	t.c.noteRetryAfter(host, resp)
+	t.c.noteRetryAfter(h, resp)
 	data, err := readBody(resp, t.c.opt.MaxBodySize)
 	if err != nil {
 		return nil, withDeadline(ctx, t.c.opt.Timeout, fmt.Errorf("read body: %w", err))
@@ -74,9 +73,18 @@ func (t *transport) exchange(req *http.Request, host string) (*http.Response, er
 	return resp, nil
 }
 
-// budgetKey marks a context carrying a *budget: Get shares one deadline
-// across all the hops of a redirect chain.
+// budgetKey marks a context carrying a *budget (see WithBudget).
 type budgetKey struct{}
+
+// WithBudget returns a context under which every hop that goes through
+// Transport shares one Timeout, counted from the start of the first, as the
+// redirects of one Get do. Without it each hop has a Timeout of its own, so
+// a caller that follows redirects itself (colly) should use a fresh one for
+// each page it visits: else a chain of slow hops runs to MaxRedirects+1
+// times the Timeout.
+func WithBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, budgetKey{}, &budget{})
+}
 
 // budget is a deadline that starts when the first hop may go, so time
 // spent queueing for that first politeness slot is not counted.
