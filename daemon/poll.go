@@ -98,6 +98,14 @@ func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.Fet
 	if alerts > 0 && d.deliverer != nil {
 		d.deliverer.Wake()
 	}
+	// Retention counts from when a source last carried an item.
+	keys := make([]string, 0, len(arts))
+	for _, a := range arts {
+		keys = append(keys, a.Key())
+	}
+	if err := d.state.TouchItems(ctx, fs.Source, keys); err != nil {
+		return alerts, err
+	}
 	return alerts, nil
 }
 

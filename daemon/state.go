@@ -21,6 +21,7 @@ type State interface {
 	Item(ctx context.Context, source, key string) (store.Item, error)
 	ItemByCanonicalLink(ctx context.Context, link string) (store.Item, error)
 	SeenLink(ctx context.Context, canonicalLink string) (bool, error)
+	TouchItems(ctx context.Context, source string, keys []string) error
 
 	StoryCandidates(ctx context.Context, bands []int64, since time.Time) ([]store.StoryCandidate, error)
 	StoryAlert(ctx context.Context, storyID int64, channel string) (int64, error)

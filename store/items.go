@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,9 +25,10 @@ const itemColumns = `source, key, canonical_link, content_hash, rules, story_id,
 
 // upsertItemSQL inserts an item or updates a known one. first_seen keeps its
 // first value, and a known story is not forgotten when the update has none.
-const upsertItemSQL = `INSERT INTO items (` + itemColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+const upsertItemSQL = `INSERT INTO items (` + itemColumns + `, last_seen)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source, key) DO UPDATE SET
+		last_seen = excluded.last_seen,
 		canonical_link = excluded.canonical_link,
 		content_hash = excluded.content_hash,
 		rules = excluded.rules,
@@ -78,8 +81,43 @@ func (s *SQLite) upsertItem(ctx context.Context, tx *sql.Tx, it Item, now time.T
 	}
 	_, err = tx.StmtContext(ctx, s.stmt.upsertItem).ExecContext(ctx,
 		it.Source, it.Key, nullString(it.CanonicalLink), it.ContentHash, string(rules),
-		nullID(it.StoryID), dbTime(it.Published), dbTime(it.FirstSeen))
+		nullID(it.StoryID), dbTime(it.Published), dbTime(it.FirstSeen), dbTime(now))
 	return err
+}
+
+// touchChunk bounds the keys of one UPDATE, well under SQLite's limit on
+// bound parameters.
+const touchChunk = 500
+
+// TouchItems records that source still carries the items with these keys,
+// so retention counts from when an item was last seen: an undated item that
+// stays in its feed is never pruned and then taken for new. Unknown keys are
+// ignored.
+func (s *SQLite) TouchItems(ctx context.Context, source string, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: touch items %s: %w", source, err)
+	}
+	defer tx.Rollback()
+	now := dbTime(s.now())
+	for chunk := range slices.Chunk(keys, touchChunk) {
+		args := make([]any, 0, len(chunk)+2)
+		args = append(args, now, source)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		q := `UPDATE items SET last_seen = ? WHERE source = ? AND key IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: touch items %s: %w", source, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: touch items %s: commit: %w", source, err)
+	}
+	return nil
 }
 
 // scanItem reads one item row; sql.ErrNoRows becomes ErrNotFound.

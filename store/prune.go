@@ -14,7 +14,7 @@ import (
 var pruneSQL = []struct{ what, sql string }{
 	{"alerts", `DELETE FROM outbox WHERE state IN ('sent', 'failed') AND updated < ?
 		AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.parent_id = outbox.id AND c.state = 'pending')`},
-	{"items", `DELETE FROM items WHERE first_seen < ?`},
+	{"items", `DELETE FROM items WHERE last_seen < ?`},
 }
 
 // pruneStoriesSQL deletes the old stories and returns them (with their band
@@ -23,7 +23,7 @@ const pruneStoriesSQL = `DELETE FROM stories WHERE created < ?
 	AND id NOT IN (SELECT story_id FROM outbox WHERE state = 'pending' AND story_id IS NOT NULL)
 	RETURNING id, bands`
 
-// Prune forgets what is older than before: items first seen before it,
+// Prune forgets what is older than before: items last seen before it,
 // stories created before it that no pending alert refers to (in the
 // database, then in the band index), and sent or failed alerts last updated
 // before it. It never deletes a pending alert.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -95,4 +96,43 @@ func equalInt64s(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestPruneCountsFromLastSeen: an item its source still carries is kept
+// however long ago it was first seen, so an undated item is never forgotten
+// and then taken for new.
+func TestPruneCountsFromLastSeen(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := openTest(t)
+	mustRecord(t, s, Record{Item: Item{Source: "src", Key: "still-listed"}})
+	mustRecord(t, s, Record{Item: Item{Source: "src", Key: "gone"}})
+	day := 24 * time.Hour
+	c.set(t0.Add(40 * day))
+	if err := s.TouchItems(ctx, "src", []string{"still-listed", "unknown"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchItems(ctx, "other", []string{"gone"}); err != nil { // another source's key: no effect
+		t.Fatal(err)
+	}
+	if err := s.Prune(ctx, t0.Add(30*day)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Item(ctx, "src", "still-listed"); err != nil {
+		t.Errorf("touched item pruned: %v", err)
+	}
+	if _, err := s.Item(ctx, "src", "gone"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("untouched item kept: %v", err)
+	}
+}
+
+func TestTouchItemsManyKeys(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t)
+	keys := make([]string, 1234) // more than one chunk
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%d", i)
+	}
+	if err := s.TouchItems(ctx, "src", keys); err != nil {
+		t.Fatal(err)
+	}
 }

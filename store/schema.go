@@ -87,6 +87,15 @@ var migrations = [][]string{
 			WHERE g.story_id = stories.id`,
 		`DROP TABLE story_bands`,
 	},
+	// Retention counts from when an item was last seen in its source, so an
+	// undated item that stays in a feed longer than the retention is not
+	// forgotten and then taken for new.
+	3: {
+		`ALTER TABLE items ADD COLUMN last_seen INTEGER`,
+		`UPDATE items SET last_seen = first_seen`,
+		`CREATE INDEX items_last_seen ON items (last_seen)`,
+		`DROP INDEX items_first_seen`,
+	},
 }
 
 // schemaVersion is the version a fully migrated database has.
