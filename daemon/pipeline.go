@@ -16,7 +16,6 @@ import (
 // outcome is what recording one article did, for logs and metrics.
 type outcome struct {
 	isNew      bool
-	unchanged  bool
 	matched    []string // rules matched for the first time
 	suppressed string   // why the new matches made no alert, if they did not
 	alerts     []model.Alert
@@ -37,8 +36,7 @@ func (d *Daemon) recordArticle(ctx context.Context, cfg *config.Config, fs store
 	}
 	hash := a.ContentHash()
 	if found && prev.Source == a.Source && prev.Key == key && prev.ContentHash == hash {
-		out.unchanged = true
-		return out, nil
+		return out, nil // known and unchanged
 	}
 	out.isNew = !found
 	matches := cfg.Matcher.Match(a)
