@@ -54,6 +54,7 @@ func New(rules []Rule) (*Matcher, error) {
 		countTerms(p, m.dict)
 		m.compiled = append(m.compiled, compiledRule{prog: p, name: r.Name, sources: foldAll(r.Sources)})
 	}
+	packPrograms(m.compiled)
 	m.dict.seal()
 	m.index()
 	m.states = make(chan *state, 2*runtime.GOMAXPROCS(0))
@@ -112,9 +113,7 @@ func (m *Matcher) Match(a *model.Article) []model.Match {
 	defer m.putState(s)
 	s.load(a)
 	m.candidates(s, a)
-	var out []model.Match
-	s.spans = s.spans[:0]
-	var ends []int // end of each match's spans in s.spans
+	s.spans, s.matched, s.ends = s.spans[:0], s.matched[:0], s.ends[:0]
 	for _, r := range s.cands {
 		c := &m.compiled[r]
 		if !c.allowed(s.source) || !s.eval(c.prog, maskAll) {
@@ -123,15 +122,21 @@ func (m *Matcher) Match(a *model.Article) []model.Match {
 		start := len(s.spans)
 		s.collect(c.prog, maskAll)
 		s.spans = append(s.spans[:start], sortSpans(s.spans[start:])...)
-		out = append(out, model.Match{Rule: c.name})
-		ends = append(ends, len(s.spans))
+		s.matched = append(s.matched, r)
+		s.ends = append(s.ends, len(s.spans))
 	}
-	// One allocation for all spans; each match gets its part, capped so an
-	// append by the caller cannot spill into the next match's spans.
+	if len(s.matched) == 0 {
+		return nil
+	}
+	// Two allocations whatever the number of matches: the result, and one
+	// array for all spans. Each match gets its part of the spans, capped so
+	// an append by the caller cannot spill into the next match's spans.
+	out := make([]model.Match, len(s.matched))
 	all := slices.Clone(s.spans)
 	start := 0
-	for i, end := range ends {
-		out[i].Spans = all[start:end:end]
+	for i, r := range s.matched {
+		end := s.ends[i]
+		out[i] = model.Match{Rule: m.compiled[r].name, Spans: all[start:end:end]}
 		start = end
 	}
 	return out

@@ -89,3 +89,59 @@ func countTerms(p *program, dict *dictionary) {
 	}
 	walk(p)
 }
+
+// packPrograms copies the rules' programs into three shared arrays (nodes,
+// child pointers, phrase ids) in rule order, each tree depth first. Built
+// one node at a time while parsing, a program's nodes lie scattered among
+// the parser's garbage, so evaluating a candidate rule missed the cache on
+// nearly every node; packed, a rule's nodes sit next to each other.
+func packPrograms(rules []compiledRule) {
+	var nodes, kids, ids int
+	var count func(p *program)
+	count = func(p *program) {
+		nodes++
+		kids += len(p.kids)
+		ids += len(p.ids)
+		for _, k := range p.kids {
+			count(k)
+		}
+	}
+	for i := range rules {
+		count(rules[i].prog)
+	}
+	a := programArena{
+		nodes: make([]program, nodes),
+		kids:  make([]*program, kids),
+		ids:   make([]int32, ids),
+	}
+	for i := range rules {
+		rules[i].prog = a.copy(rules[i].prog)
+	}
+}
+
+type programArena struct {
+	nodes []program
+	kids  []*program
+	ids   []int32
+}
+
+// copy moves p into the arena; the arrays were sized exactly, so taking
+// from their fronts never reallocates and the pointers stay valid.
+func (a *programArena) copy(p *program) *program {
+	n := &a.nodes[0]
+	a.nodes = a.nodes[1:]
+	*n = *p
+	if len(p.ids) > 0 {
+		n.ids = a.ids[:len(p.ids):len(p.ids)]
+		a.ids = a.ids[len(p.ids):]
+		copy(n.ids, p.ids)
+	}
+	if len(p.kids) > 0 {
+		n.kids = a.kids[:len(p.kids):len(p.kids)]
+		a.kids = a.kids[len(p.kids):]
+		for i, k := range p.kids {
+			n.kids[i] = a.copy(k)
+		}
+	}
+	return n
+}
