@@ -163,3 +163,29 @@ func TestReloadRejectsSlackModeChange(t *testing.T) {
 	}
 	sched.stop(t.Context())
 }
+
+// TestShutdownSkipsJobsStillInTheirStartDelay: jobs waiting out their random
+// start delay are not in-flight work; shutdown must not wait for them.
+func TestShutdownSkipsJobsStillInTheirStartDelay(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss())
+	h := newHarness(t, fmt.Sprintf(runConfig, srv.URL))
+	sched := newScheduler(t.Context(), h.d, time.Hour)
+	if err := sched.apply(h.d.Config()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the job to start its delay", func() bool {
+		sched.mu.Lock()
+		defer sched.mu.Unlock()
+		return len(sched.specs) == 1
+	})
+	grace, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	sched.stop(grace)
+	if grace.Err() != nil {
+		t.Fatal("stop waited out the grace period for a job that had not started")
+	}
+	if hits, _ := srv.counts("/wire.xml"); hits != 0 {
+		t.Errorf("a job in its start delay fetched after shutdown: %d hits", hits)
+	}
+}

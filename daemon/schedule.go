@@ -28,12 +28,13 @@ type scheduler struct {
 	cron     *cron.Cron
 	specs    map[string]model.Source // what is scheduled, to spot changes
 	jobs     sync.WaitGroup
-	stopping bool // set by stop, under mu
+	stopping bool          // set by stop, under mu
+	quit     chan struct{} // closed by stop: jobs still in their start delay give up
 	jitter   time.Duration
 }
 
 func newScheduler(ctx context.Context, d *Daemon, jitter time.Duration) *scheduler {
-	return &scheduler{d: d, ctx: ctx, jitter: jitter, specs: map[string]model.Source{}}
+	return &scheduler{d: d, ctx: ctx, jitter: jitter, specs: map[string]model.Source{}, quit: make(chan struct{})}
 }
 
 // apply schedules cfg's sources, replacing what ran before, and polls new
@@ -81,12 +82,11 @@ func (s *scheduler) job(src model.Source, jitter bool) func() {
 		if jitter && s.jitter > 0 {
 			select {
 			case <-time.After(rand.N(s.jitter)):
+			case <-s.quit: // shutdown: a job not yet started is not in flight
+				return
 			case <-s.ctx.Done():
 				return
 			}
-		}
-		if s.ctx.Err() != nil {
-			return
 		}
 		s.d.pollSource(s.ctx, s.d.Config(), src)
 	}
@@ -108,6 +108,9 @@ func (s *scheduler) begin() bool {
 func (s *scheduler) stop(ctx context.Context) {
 	s.mu.Lock()
 	c := s.cron
+	if !s.stopping {
+		close(s.quit)
+	}
 	s.stopping = true
 	s.mu.Unlock()
 	if c != nil {
