@@ -9,6 +9,7 @@ import (
 
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/store"
+	"github.com/newswatch/newswatch/termtext"
 )
 
 // Status prints each source's health and the outbox: what `newswatch
@@ -36,7 +37,7 @@ func Status(ctx context.Context, w io.Writer, cfg *config.Config) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", src.Name, fs.LastFetch.Local().Format(time.DateTime),
-			fs.LastResult, fs.ConsecutiveFailures, oneLine(fs.LastError, 100))
+			fs.LastResult, fs.ConsecutiveFailures, termtext.Cut(fs.LastError, 100))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -52,24 +53,7 @@ func Status(ctx context.Context, w io.Writer, cfg *config.Config) error {
 	}
 	for _, f := range failed {
 		fmt.Fprintf(w, "  failed #%d %s %s %q: %s\n", f.ID, f.At.Local().Format(time.DateTime), f.Channel,
-			oneLine(f.Title, 80), oneLine(f.Error, 200))
+			termtext.Cut(f.Title, 80), termtext.Cut(f.Error, 200))
 	}
 	return nil
-}
-
-// oneLine keeps untrusted text (an error from a remote site, a title) to
-// one bounded line in a terminal.
-func oneLine(s string, max int) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r < ' ' || r == 0x7f {
-			r = ' '
-		}
-		out = append(out, r)
-		if len(out) >= max {
-			out = append(out, '…')
-			break
-		}
-	}
-	return string(out)
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/newswatch/newswatch/matcher"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/termtext"
 )
 
 // printMatch writes one match: the rule and the article's title, then the
@@ -18,13 +18,13 @@ import (
 //	    title: «Witkoff» lands in Moscow
 //	    body: …the envoy met «Putin» in the «Kremlin» on…
 func printMatch(w io.Writer, a *model.Article, mt model.Match) {
-	title := oneLine(a.Title)
+	title := termtext.Line(a.Title)
 	if title == "" {
 		title = "(untitled)"
 	}
 	fmt.Fprintf(w, "%s: %s", mt.Rule, title)
 	if link := linkOf(a); link != "" {
-		fmt.Fprintf(w, " <%s>", oneLine(link))
+		fmt.Fprintf(w, " <%s>", termtext.Line(link))
 	}
 	fmt.Fprintln(w)
 	for _, s := range snippets(a, mt.Spans) {
@@ -48,20 +48,7 @@ func printError(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintf(w, "newswatch test: %v\n", err)
-	fmt.Fprintf(w, "    %s\n", oneLine(se.Query))
+	fmt.Fprintf(w, "    %s\n", termtext.Line(se.Query))
 	fmt.Fprintf(w, "    %s^\n", strings.Repeat(" ", max(se.Col-1, 0)))
 	fmt.Fprintf(w, "    %s\n", se.Msg)
-}
-
-// oneLine replaces line breaks, tabs and every other control character
-// with spaces, one rune for one so columns still line up. Article text comes
-// from the web: printed raw, an escape sequence in a title could rewrite
-// the terminal, and a bidi override could reorder what the user reads.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
-			return ' '
-		}
-		return r
-	}, s)
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/termtext"
 )
 
 const (
@@ -77,7 +78,7 @@ func render(text string, group []model.Span) string {
 	if to < len(text) {
 		b.WriteString("…")
 	}
-	return strings.TrimSpace(oneLine(b.String()))
+	return strings.TrimSpace(termtext.Line(b.String()))
 }
 
 // cutBefore moves i back to a word boundary at or before it, on a rune
