@@ -74,39 +74,55 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 	return alerts
 }
 
-// recordAll records a fetched batch. One bad item is logged and skipped; a
-// store error stops the batch (and the fetch state is not advanced).
+// recordAll records a fetched batch in one store transaction. One bad item
+// is logged and skipped; a store error, or an item the store refused,
+// fails the batch, and the fetch state is not advanced, so the next pass
+// reads the batch again (what was written is then known and unchanged).
 func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, arts []*model.Article) (int, error) {
-	alerts := 0
+	d.recordMu.Lock()
+	defer d.recordMu.Unlock()
+	b, err := d.newBatch(ctx, cfg, fs, arts)
+	if err != nil {
+		return 0, err
+	}
+	seen := make([]string, 0, len(arts))
 	for _, a := range arts {
 		if ctx.Err() != nil {
-			return alerts, ctx.Err()
+			return 0, ctx.Err()
 		}
-		d.recordMu.Lock()
-		out, err := d.recordArticle(ctx, cfg, fs, a)
-		d.recordMu.Unlock()
-		if err != nil {
+		if err := b.add(ctx, a); err != nil {
 			if errors.Is(err, errBadItem) {
 				d.log.Warn("item skipped", "source", a.Source, "title", a.Title, "err", err)
 				continue
 			}
-			return alerts, fmt.Errorf("%s %q: %w", a.Source, a.Key(), err)
+			return 0, fmt.Errorf("%s %q: %w", a.Source, a.Key(), err)
 		}
-		d.observe(a, out)
-		alerts += len(out.alerts)
+		seen = append(seen, a.Key())
+	}
+	res, err := d.state.RecordFetch(ctx, store.Fetch{Source: fs.Source, Records: b.recs, Seen: seen})
+	if err != nil {
+		return 0, err
+	}
+	return d.observeBatch(b, res)
+}
+
+// observeBatch logs and counts what the batch recorded and wakes the
+// deliverer; the first refused record is the error.
+func (d *Daemon) observeBatch(b *fetchBatch, res []store.RecordResult) (int, error) {
+	alerts := 0
+	var errs []error
+	for i, r := range res {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+			continue
+		}
+		d.observe(b.arts[i], b.outs[i])
+		alerts += len(b.outs[i].alerts)
 	}
 	if alerts > 0 && d.deliverer != nil {
 		d.deliverer.Wake()
 	}
-	// Retention counts from when a source last carried an item.
-	keys := make([]string, 0, len(arts))
-	for _, a := range arts {
-		keys = append(keys, a.Key())
-	}
-	if err := d.state.TouchItems(ctx, fs.Source, keys); err != nil {
-		return alerts, err
-	}
-	return alerts, nil
+	return alerts, errors.Join(errs...)
 }
 
 var errBadItem = errors.New("bad item")

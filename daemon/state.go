@@ -18,14 +18,14 @@ type State interface {
 	SaveFetchState(ctx context.Context, fs store.FetchState) error
 	FetchStates(ctx context.Context) ([]store.FetchState, error)
 
-	Item(ctx context.Context, source, key string) (store.Item, error)
-	ItemByCanonicalLink(ctx context.Context, link string) (store.Item, error)
+	// KnownItems and RecordFetch are a fetch's one batched look-up and
+	// its one write (see fetchBatch).
+	KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error)
+	RecordFetch(ctx context.Context, f store.Fetch) ([]store.RecordResult, error)
 	SeenLink(ctx context.Context, canonicalLink string) (bool, error)
-	TouchItems(ctx context.Context, source string, keys []string) error
 
 	StoryCandidates(ctx context.Context, bands []int64, since time.Time) ([]store.StoryCandidate, error)
 	StoryAlert(ctx context.Context, storyID int64, channel string) (int64, error)
-	Record(ctx context.Context, r store.Record) (int64, error)
 
 	DueAlerts(ctx context.Context, now time.Time, limit int) ([]model.Alert, error)
 	MarkSent(ctx context.Context, id int64, ts string) error

@@ -7,49 +7,107 @@ import (
 	"time"
 )
 
-// RecordResult is the outcome of one Record of a RecordBatch.
+// RecordResult is the outcome of one Record of a RecordBatch or RecordFetch.
 type RecordResult struct {
 	StoryID int64 // as Record returns it
 	Err     error // this record's failure; nothing of it was written
 }
 
-// RecordBatch writes several records in one transaction, each as Record
-// would, inside its own savepoint: a record that fails (say with
-// ErrDuplicateAlert) is rolled back alone and reported in its result, and
-// the others are kept. The batch commits as a whole, so after a crash either
-// all its successful records are there or none. It exists for throughput:
-// a commit costs several syscalls, so a caller can record a fetch's articles
-// together (the daemon does not yet: it calls Record per article). Reads (StoryCandidates, Item, ...) see the batch only after it
-// returns, so the caller folds copies within a batch itself.
-// The error is for the batch as a whole (begin or commit): then nothing was
-// written and the results are nil.
-func (s *SQLite) RecordBatch(ctx context.Context, rs []Record) ([]RecordResult, error) {
-	// Until the index has the batch's stories, no prune may delete them.
+// Fetch is everything one fetch of a source writes: the records of its new
+// or changed items, and the keys of every item it carried (unchanged ones
+// included), whose last_seen becomes now so retention counts from when the
+// source last carried them.
+type Fetch struct {
+	Source  string
+	Records []Record
+	Seen    []string
+}
+
+const touchItemSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key = ?`
+
+// RecordFetch writes a fetch in one transaction: each record as Record
+// would, then the last_seen of the Seen keys not among the records. A
+// record with alerts runs inside its own savepoint: when it fails (say with
+// ErrDuplicateAlert, another process having alerted the story meanwhile) it
+// is rolled back alone and reported in its result, and so is every record
+// whose StoryOf names it. Every statement is prepared once per store. The
+// caller decides each record knowing the ones before it in the fetch (two
+// copies of a story in one feed must see each other): it looks items up
+// with KnownItems before and folds its own decisions in, and points a copy
+// at an earlier record's new story with StoryOf, since reads
+// (StoryCandidates, KnownItems) see the fetch only after RecordFetch
+// returns. The error is for the fetch as a whole (begin, touch, commit):
+// then nothing was written and the results are nil.
+//
+// A PostgreSQL store does the same in one transaction, with RETURNING for
+// the story ids and the same per-record savepoints.
+func (s *SQLite) RecordFetch(ctx context.Context, f Fetch) ([]RecordResult, error) {
+	if len(f.Records) == 0 && len(f.Seen) == 0 {
+		return nil, nil
+	}
+	// Until the index has the fetch's stories, no prune may delete them.
 	s.storyWrites.Lock()
 	defer s.storyWrites.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: record batch: %w", err)
+		return nil, fmt.Errorf("store: record fetch %s: %w", f.Source, err)
 	}
 	defer tx.Rollback()
 	now := s.now()
+	out, created, err := s.recordAll(ctx, tx, f.Records, now)
+	if err != nil {
+		return nil, fmt.Errorf("store: record fetch %s: %w", f.Source, err)
+	}
+	if err := s.touch(ctx, tx, f, now); err != nil {
+		return nil, fmt.Errorf("store: record fetch %s: touch: %w", f.Source, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: record fetch %s: commit: %w", f.Source, err)
+	}
+	s.stories.add(created...)
+	return out, nil
+}
+
+// RecordBatch writes records in one transaction, as RecordFetch does
+// without touching any other item.
+func (s *SQLite) RecordBatch(ctx context.Context, rs []Record) ([]RecordResult, error) {
+	out, err := s.RecordFetch(ctx, Fetch{Records: rs})
+	if err != nil {
+		return nil, fmt.Errorf("store: record batch: %w", err)
+	}
+	if out == nil {
+		out = []RecordResult{}
+	}
+	return out, nil
+}
+
+// recordAll writes rs in tx and returns each one's result and the stories
+// created, for the index once tx commits.
+func (s *SQLite) recordAll(ctx context.Context, tx *sql.Tx, rs []Record, now time.Time) ([]RecordResult, []storyRow, error) {
 	out := make([]RecordResult, len(rs))
 	var created []storyRow
 	for i, r := range rs {
-		st, err := s.recordSavepoint(ctx, tx, r, now)
+		if r.StoryOf > 0 {
+			j := r.StoryOf - 1
+			if j >= i || rs[j].NewStory == nil {
+				return nil, nil, fmt.Errorf("record %d: StoryOf %d names no earlier new story", i, r.StoryOf)
+			}
+			if out[j].Err != nil {
+				out[i].Err = fmt.Errorf("store: record %s %q: its story's record failed: %w", r.Item.Source, r.Item.Key, out[j].Err)
+				continue
+			}
+			r.Item.StoryID = out[j].StoryID
+		}
+		st, err := s.recordOne(ctx, tx, r, now)
 		if err != nil {
-			return nil, fmt.Errorf("store: record batch: %w", err)
+			return nil, nil, err
 		}
 		out[i] = st.result
 		if st.result.Err == nil && r.NewStory != nil {
 			created = append(created, st.story)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: record batch: commit: %w", err)
-	}
-	s.stories.add(created...)
-	return out, nil
+	return out, created, nil
 }
 
 // savepointResult is one record of a batch: its result, and its new story
@@ -57,6 +115,27 @@ func (s *SQLite) RecordBatch(ctx context.Context, rs []Record) ([]RecordResult, 
 type savepointResult struct {
 	result RecordResult
 	story  storyRow
+}
+
+// recordOne writes r in tx. Only a record with alerts can fail on its own
+// (a unique alert per story and channel), so only it pays for a
+// savepoint; any other failure fails the whole fetch.
+func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, r Record, now time.Time) (savepointResult, error) {
+	if len(r.Alerts) > 0 {
+		return s.recordSavepoint(ctx, tx, r, now)
+	}
+	st, err := s.record(ctx, tx, r, now)
+	if err != nil {
+		return savepointResult{}, fmt.Errorf("record %s %q: %w", r.Item.Source, r.Item.Key, err)
+	}
+	return savepointResult{result: RecordResult{StoryID: storyOf(r, st)}, story: st}, nil
+}
+
+func storyOf(r Record, st storyRow) int64 {
+	if r.NewStory != nil {
+		return st.id
+	}
+	return r.Item.StoryID
 }
 
 // recordSavepoint writes r in tx inside a savepoint, rolled back alone when
@@ -73,14 +152,35 @@ func (s *SQLite) recordSavepoint(ctx context.Context, tx *sql.Tx, r Record, now 
 			return savepointResult{}, err
 		}
 	} else {
-		out.story = st
-		out.result.StoryID = r.Item.StoryID
-		if r.NewStory != nil {
-			out.result.StoryID = st.id
-		}
+		out.story, out.result.StoryID = st, storyOf(r, st)
 	}
 	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT record`); err != nil {
 		return savepointResult{}, err
 	}
 	return out, nil
+}
+
+// touch sets last_seen on f's Seen keys that no record of f wrote (the
+// upsert already set theirs).
+func (s *SQLite) touch(ctx context.Context, tx *sql.Tx, f Fetch, now time.Time) error {
+	if len(f.Seen) == 0 {
+		return nil
+	}
+	written := make(map[string]bool, len(f.Records))
+	for _, r := range f.Records {
+		if r.Item.Source == f.Source {
+			written[r.Item.Key] = true
+		}
+	}
+	st := tx.StmtContext(ctx, s.stmt.touchItem)
+	at := dbTime(now)
+	for _, k := range f.Seen {
+		if k == "" || written[k] {
+			continue
+		}
+		if _, err := st.ExecContext(ctx, at, f.Source, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -133,15 +133,32 @@ func scanItem(row *sql.Row) (Item, error) {
 	if err != nil {
 		return Item{}, err
 	}
-	if err := json.Unmarshal([]byte(rules), &it.Rules); err != nil {
-		return Item{}, fmt.Errorf("decode rules: %w", err)
-	}
-	if len(it.Rules) == 0 {
-		it.Rules = nil
+	return finishItem(it, link, rules, story, published, firstSeen)
+}
+
+// finishItem decodes the nullable and JSON columns of an item row.
+func finishItem(it Item, link sql.NullString, rules string, story, published, firstSeen sql.NullInt64) (Item, error) {
+	if err := decodeRules(rules, &it.Rules); err != nil {
+		return Item{}, err
 	}
 	it.CanonicalLink, it.StoryID = link.String, story.Int64
 	it.Published, it.FirstSeen = goTime(published), goTime(firstSeen)
 	return it, nil
+}
+
+// decodeRules reads the rules column; "[]" (most items) needs no JSON.
+func decodeRules(s string, out *[]string) error {
+	if s == "[]" || s == "" {
+		*out = nil
+		return nil
+	}
+	if err := json.Unmarshal([]byte(s), out); err != nil {
+		return fmt.Errorf("decode rules: %w", err)
+	}
+	if len(*out) == 0 {
+		*out = nil
+	}
+	return nil
 }
 
 // nonNil turns a nil slice into an empty one, so it encodes as [].

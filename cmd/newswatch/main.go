@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -49,6 +50,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cmd, rest := args[0], args[1:]
+	if path := os.Getenv("NEWSWATCH_CPUPROFILE"); path != "" {
+		defer startCPUProfile(path, stderr)()
+	}
 	switch cmd {
 	case "run":
 		return cmdRun(ctx, rest, stdout, stderr)
@@ -69,6 +73,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n%s", cmd, usage)
 	return 2
+}
+
+// startCPUProfile writes a CPU profile of the whole command to path (for
+// docs/benchmarks.md) and returns the function that finishes it.
+func startCPUProfile(path string, stderr io.Writer) (stop func()) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch: cpu profile:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func buildVersion() string {

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/model"
+)
+
+// KnownItems answers for a whole fetch at once, in chunks of lookupChunk,
+// as Item and ItemByCanonicalLink would for each item.
+func TestKnownItems(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := openTest(t)
+	var keys, links []string
+	for i := range 3*lookupChunk + 5 {
+		k := fmt.Sprintf("k%d", i)
+		keys, links = append(keys, k), append(links, "https://example.com/"+k)
+		if i%2 == 0 {
+			mustRecord(t, s, Record{Item: Item{Source: "src", Key: k, CanonicalLink: "https://example.com/" + k, Rules: []string{"r"}}})
+		}
+	}
+	// The same link from two other sources: the first seen wins.
+	c.set(t0.Add(time.Hour))
+	mustRecord(t, s, Record{Item: Item{Source: "b", Key: "late", CanonicalLink: "https://example.com/shared"}})
+	c.set(t0.Add(-time.Hour))
+	mustRecord(t, s, Record{Item: Item{Source: "a", Key: "early", CanonicalLink: "https://example.com/shared"}})
+	links = append(links, "https://example.com/shared", "")
+	keys = append(keys, "")
+
+	k, err := s.KnownItems(ctx, "src", keys, links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (3*lookupChunk + 5 + 1) / 2; len(k.ByKey) != want {
+		t.Errorf("ByKey has %d items, want %d", len(k.ByKey), want)
+	}
+	for _, key := range []string{"k0", fmt.Sprintf("k%d", 3*lookupChunk+4)} {
+		it, ok := k.ByKey[key]
+		want, err := s.Item(ctx, "src", key)
+		if !ok || err != nil || fmt.Sprint(it) != fmt.Sprint(want) {
+			t.Errorf("ByKey[%s] = %+v, %v; Item = %+v, %v", key, it, ok, want, err)
+		}
+	}
+	if _, ok := k.ByKey["k1"]; ok {
+		t.Error("an unknown key is known")
+	}
+	if it := k.ByLink["https://example.com/shared"]; it.Key != "early" {
+		t.Errorf("ByLink[shared] = %+v, want the first seen (a/early)", it)
+	}
+	if len(k.ByLink) != len(k.ByKey)+1 {
+		t.Errorf("ByLink has %d items, want %d", len(k.ByLink), len(k.ByKey)+1)
+	}
+	other, err := s.KnownItems(ctx, "other", keys, nil)
+	if err != nil || len(other.ByKey) != 0 {
+		t.Errorf("another source's keys: %v, %v", other.ByKey, err)
+	}
+}
+
+// RecordFetch writes a fetch in one transaction; a record can join a story
+// founded earlier in the same fetch (StoryOf), and a follow-up without a
+// parent is threaded under the AlertNew written before it in the fetch.
+func TestRecordFetch(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := openTest(t)
+	mustRecord(t, s, Record{Item: Item{Source: "src", Key: "old"}})
+	c.set(t0.Add(time.Hour))
+	follow := newAlert(model.AlertFollowUp, "#news", "copy")
+	res, err := s.RecordFetch(ctx, Fetch{
+		Source: "src",
+		Records: []Record{
+			{Item: Item{Source: "src", Key: "first"}, NewStory: &NewStory{Signature: []byte("s"), Bands: []int64{42}},
+				Alerts: []model.Alert{newAlert(model.AlertNew, "#news", "first")}},
+			{Item: Item{Source: "src", Key: "copy"}, StoryOf: 1, Alerts: []model.Alert{follow}},
+			{Item: Item{Source: "src", Key: "quiet"}, StoryOf: 1},
+		},
+		Seen: []string{"old", "first", "copy", "quiet", "unknown"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	story := res[0].StoryID
+	if story == 0 || res[1].StoryID != story || res[2].StoryID != story || res[1].Err != nil {
+		t.Fatalf("results = %+v", res)
+	}
+	k, err := s.KnownItems(ctx, "src", []string{"first", "copy", "quiet"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, it := range k.ByKey {
+		if it.StoryID != story {
+			t.Errorf("%s: story %d, want %d", key, it.StoryID, story)
+		}
+	}
+	due, err := s.DueAlerts(ctx, t0.Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0].Kind != model.AlertNew || due[0].StoryID != story {
+		t.Fatalf("due = %+v, %v; want the AlertNew only (the follow-up waits for it)", due, err)
+	}
+	if err := s.MarkSent(ctx, due[0].ID, "ts-1"); err != nil {
+		t.Fatal(err)
+	}
+	due, err = s.DueAlerts(ctx, t0.Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0].Kind != model.AlertFollowUp || due[0].ThreadTS != "ts-1" || due[0].StoryID != story {
+		t.Fatalf("due = %+v, %v; want the follow-up threaded under ts-1", due, err)
+	}
+	// Retention: the unchanged "old" was touched by the fetch.
+	if err := s.Prune(ctx, t0.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Item(ctx, "src", "old"); err != nil {
+		t.Errorf("an item the fetch carried was pruned: %v", err)
+	}
+	if got, _ := s.StoryCandidates(ctx, []int64{42}, t0); len(got) != 1 || got[0].ID != story {
+		t.Errorf("candidates = %+v, want the fetch's story", got)
+	}
+}
+
+// A follow-up with no AlertNew to join becomes the AlertNew; a record whose
+// story's record failed fails too, and the rest of the fetch is kept.
+func TestRecordFetchFailures(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t)
+	alerted, _ := recordStory(t, s, "alerted", []int64{1}, newAlert(model.AlertNew, "#news", "alerted"))
+	dup := newAlert(model.AlertNew, "#news", "dup")
+	dup.StoryID = alerted
+	lone := newAlert(model.AlertFollowUp, "#other", "lone")
+	lone.StoryID = alerted
+	res, err := s.RecordFetch(ctx, Fetch{Source: "src", Records: []Record{
+		{Item: Item{Source: "src", Key: "dup", StoryID: alerted}, NewStory: &NewStory{Signature: []byte("x"), Bands: []int64{9}}, Alerts: []model.Alert{dup, dup}},
+		{Item: Item{Source: "src", Key: "joins-dup"}, StoryOf: 1},
+		{Item: Item{Source: "src", Key: "lone", StoryID: alerted}, Alerts: []model.Alert{lone}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res[0].Err, ErrDuplicateAlert) || !errors.Is(res[1].Err, ErrDuplicateAlert) || res[2].Err != nil {
+		t.Fatalf("results = %+v", res)
+	}
+	for key, want := range map[string]error{"dup": ErrNotFound, "joins-dup": ErrNotFound, "lone": nil} {
+		if _, err := s.Item(ctx, "src", key); !errors.Is(err, want) {
+			t.Errorf("item %s: err = %v, want %v", key, err, want)
+		}
+	}
+	if id, err := s.StoryAlert(ctx, alerted, "#other"); err != nil || id == 0 {
+		t.Errorf("the parentless follow-up did not become the story's AlertNew in #other: %d, %v", id, err)
+	}
+	if got, _ := s.StoryCandidates(ctx, []int64{9}, t0); len(got) != 0 {
+		t.Errorf("the failed record's story is indexed: %v", got)
+	}
+}
