@@ -76,7 +76,7 @@ func (c *Client) do(ctx context.Context, r Request) (*http.Response, error) {
 		return nil, err
 	}
 	setHeaders(req, r)
-	hc := &http.Client{Transport: c.Transport(r.AllowPrivate), CheckRedirect: c.checkRedirect}
+	hc := &http.Client{Transport: &transport{c: c, allowPrivate: r.AllowPrivate, class: feedClass}, CheckRedirect: c.checkRedirect}
 	resp, err := hc.Do(req)
 	var ue *url.Error
 	if errors.As(err, &ue) {

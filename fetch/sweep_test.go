@@ -10,32 +10,33 @@ import (
 
 // A daemon meets ever new hosts (redirect targets, subdomains a listing
 // page links to); the per-host table must forget the idle ones, but never
-// a host in use, in Retry-After backoff, or within its politeness delay.
+// a host in use, in Retry-After backoff, or before its bucket refilled.
 func TestHostTableSwept(t *testing.T) {
 	o := testOptions()
-	o.PerHostDelay = time.Second
+	o.Feeds, o.Unpaced = Pace{Rate: 1, Burst: 1, Conns: 2}, false
+	o.Pages = o.Feeds
 	c := New(o)
 	clock := &fakeClock{t: time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)}
 	c.now = clock.Now
 	ctx := context.Background()
 	use := func(key string) {
 		t.Helper()
-		_, release, err := c.acquire(ctx, key)
+		_, release, err := c.acquire(ctx, key, feedClass)
 		if err != nil {
 			t.Fatal(err)
 		}
 		release()
 	}
-	busy, releaseBusy, err := c.acquire(ctx, "busy.test")
+	busy, releaseBusy, err := c.acquire(ctx, "busy.test", feedClass)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer releaseBusy()
-	h, release, err := c.acquire(ctx, "backoff.test")
+	h, release, err := c.acquire(ctx, "backoff.test", feedClass)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.noteRetryAfter(h, &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}})
+	c.adapt(h, outcome{resp: &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}}})
 	release()
 	for i := range 8 * sweepMin {
 		use(fmt.Sprintf("h%d.test", i))

@@ -16,6 +16,7 @@ import (
 type transport struct {
 	c            *Client
 	allowPrivate bool
+	class        class
 }
 
 // memBody is a fully read, decoded body. Get takes its bytes directly
@@ -37,7 +38,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n := redirectDepth(req); n > t.c.opt.MaxRedirects {
 		return nil, fmt.Errorf("redirect %d, limit %d: %w", n, t.c.opt.MaxRedirects, ErrTooManyRedirects)
 	}
-	h, release, err := t.c.acquire(req.Context(), hostKey(req.URL))
+	h, release, err := t.c.acquire(req.Context(), hostKey(req.URL), t.class)
 	if err != nil {
 		return nil, err
 	}
@@ -55,11 +56,12 @@ func (t *transport) exchange(req *http.Request, h *hostState) (*http.Response, e
 	out := req.Clone(ctx) // never modify the caller's request
 	out.Header.Set("User-Agent", t.c.opt.UserAgent)
 	out.Header.Set("Accept-Encoding", "gzip, deflate")
+	start := t.c.now()
 	resp, err := t.c.base(t.allowPrivate).RoundTrip(out)
+	t.c.adapt(h, outcome{resp: resp, err: err, elapsed: t.c.now().Sub(start)})
 	if err != nil {
 		return nil, withDeadline(ctx, t.c.opt.Timeout, err)
 	}
-	t.c.noteRetryAfter(h, resp)
 	data, err := readBody(resp, t.c.opt.MaxBodySize)
 	if err != nil {
 		return nil, withDeadline(ctx, t.c.opt.Timeout, fmt.Errorf("read body: %w", err))
