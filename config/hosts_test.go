@@ -16,7 +16,9 @@ var hostsBase = []string{
 	"  - {name: r, query: kremlin}",
 }
 
-func hostsYAML(lines ...string) []byte { return yml(append(append([]string{}, hostsBase...), lines...)...) }
+func hostsYAML(lines ...string) []byte {
+	return yml(append(append([]string{}, hostsBase...), lines...)...)
+}
 
 func TestHosts(t *testing.T) {
 	c := mustParse(t, hostsYAML(

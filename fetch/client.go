@@ -4,9 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
-
 )
 
 // Defaults for the zero values of Options.
@@ -168,6 +168,15 @@ func (c *Client) SetPaces(feeds, pages Pace, hosts []HostPace) {
 	defer c.mu.Unlock()
 	c.paces = paces{feeds: feeds, pages: pages, hosts: append([]HostPace(nil), hosts...), off: c.paces.off}
 	c.gen++
+}
+
+// Paces returns the paces in force for host's feed polls and page crawls
+// (before any adaptive lowering).
+func (c *Client) Paces(host string) (feeds, pages Pace) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paces.pace(host, feedClass), c.paces.pace(host, pageClass)
 }
 
 // Transport returns a RoundTripper for colly (or any http.Client) with the

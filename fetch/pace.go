@@ -19,7 +19,9 @@ type Pace struct {
 
 // HostPace is the Pace for the hosts Match names: a host name
 // ("news.example.com") or every subdomain of one ("*.example.com", which
-// does not cover example.com itself). The most specific match wins.
+// does not cover example.com itself). The most specific match wins. Its
+// zero fields keep the default pace of the request's kind (Feeds or
+// Pages).
 type HostPace struct {
 	Match string
 	Pace  Pace
@@ -73,12 +75,26 @@ func (p *paces) pace(host string, cl class) Pace {
 		base = p.pages
 	}
 	if hp, ok := matchHost(p.hosts, host); ok {
-		base = hp
+		base = overlay(base, hp)
 	}
 	if p.off {
 		base.Rate, base.Burst = rate.Inf, 1
 	}
 	return normalPace(base)
+}
+
+// overlay is base with p's non-zero fields.
+func overlay(base, p Pace) Pace {
+	if p.Rate != 0 {
+		base.Rate = p.Rate
+	}
+	if p.Burst != 0 {
+		base.Burst = p.Burst
+	}
+	if p.Conns != 0 {
+		base.Conns = p.Conns
+	}
+	return base
 }
 
 func normalPace(p Pace) Pace {
