@@ -60,17 +60,22 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 	}
 	if res.NotModified {
 		d.metrics.fetches.WithLabelValues(src.Name, "not_modified").Inc()
-		d.fetchSucceeded(ctx, &fs, "not_modified", res)
+		next := succeeded(fs, d.now(), "not_modified", res)
+		d.saveFetchState(ctx, next)
+		d.sourceOK(fs)
 		return 0
 	}
 	d.metrics.fetches.WithLabelValues(src.Name, "ok").Inc()
-	alerts, err = d.recordAll(ctx, cfg, fs, res.Articles)
+	// The new state is saved with the items, in their transaction, and only
+	// if all of them were recorded: else the ETag stays and the next pass
+	// sees these items again.
+	next := succeeded(fs, d.now(), "ok", res)
+	alerts, err = d.recordAll(ctx, cfg, fs, &next, res.Articles)
 	if err != nil {
-		// Leave the ETag alone so the next pass sees these items again.
 		d.log.Error("record items", "source", src.Name, "err", err)
 		return alerts
 	}
-	d.fetchSucceeded(ctx, &fs, "ok", res)
+	d.sourceOK(fs)
 	return alerts
 }
 
@@ -78,7 +83,7 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 // is logged and skipped; a store error, or an item the store refused,
 // fails the batch, and the fetch state is not advanced, so the next pass
 // reads the batch again (what was written is then known and unchanged).
-func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, arts []*model.Article) (int, error) {
+func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, next *store.FetchState, arts []*model.Article) (int, error) {
 	d.recordMu.Lock()
 	defer d.recordMu.Unlock()
 	b, err := d.newBatch(ctx, cfg, fs, arts)
@@ -99,7 +104,7 @@ func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.Fet
 		}
 		seen = append(seen, a.Key())
 	}
-	res, err := d.state.RecordFetch(ctx, store.Fetch{Source: fs.Source, Records: b.recs, Seen: seen})
+	res, err := d.state.RecordFetch(ctx, store.Fetch{Source: fs.Source, Records: b.recs, Seen: seen, State: next})
 	if err != nil {
 		return 0, err
 	}
@@ -146,17 +151,22 @@ func (d *Daemon) observe(a *model.Article, out outcome) {
 	}
 }
 
-func (d *Daemon) fetchSucceeded(ctx context.Context, fs *store.FetchState, result string, res *crawler.Result) {
-	if fs.ConsecutiveFailures > 0 {
-		d.log.Info("source recovered", "source", fs.Source, "after_failures", fs.ConsecutiveFailures)
-	}
-	fs.LastFetch, fs.LastResult, fs.LastError = d.now(), result, ""
+// succeeded is fs after a successful fetch at now.
+func succeeded(fs store.FetchState, now time.Time, result string, res *crawler.Result) store.FetchState {
+	fs.LastFetch, fs.LastResult, fs.LastError = now, result, ""
 	fs.ConsecutiveFailures, fs.NextAttempt = 0, time.Time{}
 	if result == "ok" {
 		fs.ETag, fs.LastModified, fs.Fetched = res.ETag, res.LastModified, true
 	}
-	d.metrics.sourceFailures.WithLabelValues(fs.Source).Set(0)
-	d.saveFetchState(ctx, *fs)
+	return fs
+}
+
+// sourceOK logs and counts a success; prev is the state before it.
+func (d *Daemon) sourceOK(prev store.FetchState) {
+	if prev.ConsecutiveFailures > 0 {
+		d.log.Info("source recovered", "source", prev.Source, "after_failures", prev.ConsecutiveFailures)
+	}
+	d.metrics.sourceFailures.WithLabelValues(prev.Source).Set(0)
 }
 
 func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, err error) {

@@ -21,6 +21,10 @@ type Fetch struct {
 	Source  string
 	Records []Record
 	Seen    []string
+	// State, when set, is saved in the same transaction if every record
+	// succeeds (so the validators advance exactly when the batch is
+	// recorded), and not at all otherwise.
+	State *FetchState
 }
 
 const touchItemSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key = ?`
@@ -42,7 +46,7 @@ const touchItemSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key = 
 // A PostgreSQL store does the same in one transaction, with RETURNING for
 // the story ids and the same per-record savepoints.
 func (s *SQLite) RecordFetch(ctx context.Context, f Fetch) ([]RecordResult, error) {
-	if len(f.Records) == 0 && len(f.Seen) == 0 {
+	if len(f.Records) == 0 && len(f.Seen) == 0 && f.State == nil {
 		return nil, nil
 	}
 	// Until the index has the fetch's stories, no prune may delete them.
@@ -61,11 +65,25 @@ func (s *SQLite) RecordFetch(ctx context.Context, f Fetch) ([]RecordResult, erro
 	if err := s.touch(ctx, tx, f, now); err != nil {
 		return nil, fmt.Errorf("store: record fetch %s: touch: %w", f.Source, err)
 	}
+	if f.State != nil && allOK(out) {
+		if _, err := tx.StmtContext(ctx, s.stmt.saveFetchState).ExecContext(ctx, fetchStateArgs(*f.State)...); err != nil {
+			return nil, fmt.Errorf("store: record fetch %s: save fetch state: %w", f.Source, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: record fetch %s: commit: %w", f.Source, err)
 	}
 	s.stories.add(created...)
 	return out, nil
+}
+
+func allOK(rs []RecordResult) bool {
+	for _, r := range rs {
+		if r.Err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // RecordBatch writes records in one transaction, as RecordFetch does

@@ -77,7 +77,8 @@ func TestRecordFetch(t *testing.T) {
 			{Item: Item{Source: "src", Key: "copy"}, StoryOf: 1, Alerts: []model.Alert{follow}},
 			{Item: Item{Source: "src", Key: "quiet"}, StoryOf: 1},
 		},
-		Seen: []string{"old", "first", "copy", "quiet", "unknown"},
+		Seen:  []string{"old", "first", "copy", "quiet", "unknown"},
+		State: &FetchState{Source: "src", ETag: `"v2"`, Fetched: true},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +107,9 @@ func TestRecordFetch(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].Kind != model.AlertFollowUp || due[0].ThreadTS != "ts-1" || due[0].StoryID != story {
 		t.Fatalf("due = %+v, %v; want the follow-up threaded under ts-1", due, err)
 	}
+	if fs, err := s.FetchState(ctx, "src"); err != nil || fs.ETag != `"v2"` {
+		t.Errorf("fetch state = %+v, %v; want it saved with the fetch", fs, err)
+	}
 	// Retention: the unchanged "old" was touched by the fetch.
 	if err := s.Prune(ctx, t0.Add(30*time.Minute)); err != nil {
 		t.Fatal(err)
@@ -132,7 +136,7 @@ func TestRecordFetchFailures(t *testing.T) {
 		{Item: Item{Source: "src", Key: "dup", StoryID: alerted}, NewStory: &NewStory{Signature: []byte("x"), Bands: []int64{9}}, Alerts: []model.Alert{dup, dup}},
 		{Item: Item{Source: "src", Key: "joins-dup"}, StoryOf: 1},
 		{Item: Item{Source: "src", Key: "lone", StoryID: alerted}, Alerts: []model.Alert{lone}},
-	}})
+	}, State: &FetchState{Source: "src", ETag: `"v2"`}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +147,9 @@ func TestRecordFetchFailures(t *testing.T) {
 		if _, err := s.Item(ctx, "src", key); !errors.Is(err, want) {
 			t.Errorf("item %s: err = %v, want %v", key, err, want)
 		}
+	}
+	if _, err := s.FetchState(ctx, "src"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("fetch state saved although a record failed: %v", err)
 	}
 	if id, err := s.StoryAlert(ctx, alerted, "#other"); err != nil || id == 0 {
 		t.Errorf("the parentless follow-up did not become the story's AlertNew in #other: %d, %v", id, err)

@@ -11,12 +11,13 @@ import (
 // the store: parsing the SQL again on every call was a sixth of a fetch's
 // CPU. Writes are on the write pool, knownItems on the read pool.
 type stmts struct {
-	upsertItem  *sql.Stmt
-	insertStory *sql.Stmt
-	insertAlert *sql.Stmt
-	touchItem   *sql.Stmt
-	storyAlert  *sql.Stmt // inside a write transaction: sees the batch so far
-	knownItems  *sql.Stmt
+	upsertItem     *sql.Stmt
+	insertStory    *sql.Stmt
+	insertAlert    *sql.Stmt
+	touchItem      *sql.Stmt
+	saveFetchState *sql.Stmt
+	storyAlert     *sql.Stmt // inside a write transaction: sees the batch so far
+	knownItems     *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) error {
@@ -33,6 +34,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	s.stmt.insertStory = prep(insertStorySQL)
 	s.stmt.insertAlert = prep(insertAlertSQL)
 	s.stmt.touchItem = prep(touchItemSQL)
+	s.stmt.saveFetchState = prep(saveFetchStateSQL)
 	s.stmt.storyAlert = prep(storyAlertSQL)
 	if err == nil {
 		s.stmt.knownItems, err = s.r.PrepareContext(ctx, knownItemsSQL)
@@ -45,7 +47,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 
 func (st *stmts) close() {
 	// Closing a statement only frees memory; its error is of no use.
-	for _, p := range []*sql.Stmt{st.upsertItem, st.insertStory, st.insertAlert, st.touchItem, st.storyAlert, st.knownItems} {
+	for _, p := range []*sql.Stmt{st.upsertItem, st.insertStory, st.insertAlert, st.touchItem, st.saveFetchState, st.storyAlert, st.knownItems} {
 		if p != nil {
 			p.Close()
 		}
