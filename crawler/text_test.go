@@ -53,3 +53,16 @@ func TestCapText(t *testing.T) {
 		})
 	}
 }
+
+// Text without markup skips the tokenizer; it must come out exactly as
+// the tokenizer would make it.
+func TestPlainTextFastPath(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "Kremlin talks", "  two   spaces\tand a tab  ", "line\nbreaks\n\n\n\nmany",
+		"trailing \n", "ünïcödé — dashes … and “quotes”", "a>b", "x\u00a0y", "\u200bzero width",
+	} {
+		if got, want := htmlToText(s), markupToText(s); got != want {
+			t.Errorf("htmlToText(%q) = %q, want %q (the tokenizer's)", s, got, want)
+		}
+	}
+}

@@ -100,10 +100,12 @@ func (s *SQLite) RecordBatch(ctx context.Context, rs []Record) ([]RecordResult, 
 }
 
 // recordAll writes rs in tx and returns each one's result and the stories
-// created, for the index once tx commits.
+// created, for the index once tx commits. Plain records (an item alone)
+// are written upsertChunk at a time, in order with the others.
 func (s *SQLite) recordAll(ctx context.Context, tx *sql.Tx, rs []Record, now time.Time) ([]RecordResult, []storyRow, error) {
 	out := make([]RecordResult, len(rs))
 	var created []storyRow
+	plain := newPlainWriter(ctx, s, tx, now)
 	for i, r := range rs {
 		if r.StoryOf > 0 {
 			j := r.StoryOf - 1
@@ -116,6 +118,16 @@ func (s *SQLite) recordAll(ctx context.Context, tx *sql.Tx, rs []Record, now tim
 			}
 			r.Item.StoryID = out[j].StoryID
 		}
+		if r.NewStory == nil && len(r.Alerts) == 0 {
+			out[i].StoryID = r.Item.StoryID
+			if err := plain.add(r.Item); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if err := plain.flush(); err != nil {
+			return nil, nil, err
+		}
 		st, err := s.recordOne(ctx, tx, r, now)
 		if err != nil {
 			return nil, nil, err
@@ -125,7 +137,50 @@ func (s *SQLite) recordAll(ctx context.Context, tx *sql.Tx, rs []Record, now tim
 			created = append(created, st.story)
 		}
 	}
+	if err := plain.flush(); err != nil {
+		return nil, nil, err
+	}
 	return out, created, nil
+}
+
+// plainWriter buffers plain records' items and writes them upsertChunk at
+// a time; a flush writes what is left one by one.
+type plainWriter struct {
+	ctx   context.Context
+	s     *SQLite
+	tx    *sql.Tx
+	now   time.Time
+	multi *sql.Stmt // bound to tx at the first full chunk
+	buf   []Item
+}
+
+func newPlainWriter(ctx context.Context, s *SQLite, tx *sql.Tx, now time.Time) *plainWriter {
+	return &plainWriter{ctx: ctx, s: s, tx: tx, now: now}
+}
+
+func (w *plainWriter) add(it Item) error {
+	w.buf = append(w.buf, it)
+	if len(w.buf) < upsertChunk {
+		return nil
+	}
+	if w.multi == nil {
+		w.multi = w.tx.StmtContext(w.ctx, w.s.stmt.upsertItems)
+	}
+	if err := w.s.upsertItems(w.ctx, w.multi, w.buf, w.now); err != nil {
+		return fmt.Errorf("record items: %w", err)
+	}
+	w.buf = w.buf[:0]
+	return nil
+}
+
+func (w *plainWriter) flush() error {
+	for _, it := range w.buf {
+		if err := w.s.upsertItem(w.ctx, w.tx, it, w.now); err != nil {
+			return fmt.Errorf("record %s %q: item: %w", it.Source, it.Key, err)
+		}
+	}
+	w.buf = w.buf[:0]
+	return nil
 }
 
 // savepointResult is one record of a batch: its result, and its new story

@@ -42,7 +42,7 @@ func placeholders(n int) string {
 // and key), as ItemByCanonicalLink would return. Empty keys and links are
 // ignored. One statement per 64 keys and links, not several per item.
 func (s *SQLite) KnownItems(ctx context.Context, source string, keys, links []string) (Known, error) {
-	k := Known{ByKey: make(map[string]Item, len(keys)), ByLink: make(map[string]Item)}
+	k := Known{ByKey: make(map[string]Item), ByLink: make(map[string]Item)}
 	keys, links = nonEmpty(keys), nonEmpty(links)
 	args := make([]any, 1+2*lookupChunk)
 	args[0] = source
@@ -102,7 +102,7 @@ func seenBefore(a, b Item) bool {
 }
 
 func nonEmpty(ss []string) []string {
-	out := ss[:0:0]
+	out := make([]string, 0, len(ss))
 	for _, s := range ss {
 		if s != "" {
 			out = append(out, s)

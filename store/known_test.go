@@ -158,3 +158,50 @@ func TestRecordFetchFailures(t *testing.T) {
 		t.Errorf("the failed record's story is indexed: %v", got)
 	}
 }
+
+// Plain records go upsertChunk to a statement; order still holds: a key
+// written twice keeps its last version, and a record that joins a story
+// founded between plain ones gets its id.
+func TestRecordFetchChunks(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t)
+	var rs []Record
+	for i := range 2*upsertChunk + 7 {
+		rs = append(rs, Record{Item: Item{Source: "src", Key: fmt.Sprint(i), ContentHash: "v1", CanonicalLink: fmt.Sprintf("https://example.com/%d", i)}})
+		if i == upsertChunk/2 {
+			rs = append(rs, Record{Item: Item{Source: "src", Key: "story"}, NewStory: &NewStory{Signature: []byte("s"), Bands: []int64{3}}})
+		}
+	}
+	storyAt := upsertChunk/2 + 2 // the story record is at upsertChunk/2 + 1
+	rs = append(rs,
+		Record{Item: Item{Source: "src", Key: "3", ContentHash: "v2", Rules: []string{"r"}}},
+		Record{Item: Item{Source: "src", Key: "joins"}, StoryOf: storyAt})
+	res, err := s.RecordFetch(ctx, Fetch{Source: "src", Records: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"story", "joins", "3", "0", fmt.Sprint(2*upsertChunk + 6)}
+	k, err := s.KnownItems(ctx, "src", keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := countItems(s); err != nil || n != 2*upsertChunk+7+2 {
+		t.Errorf("items = %d, %v; want %d", n, err, 2*upsertChunk+9)
+	}
+	story := res[storyAt-1].StoryID
+	if story == 0 || k.ByKey["story"].StoryID != story || k.ByKey["joins"].StoryID != story || res[len(res)-1].StoryID != story {
+		t.Errorf("story %d; items %+v", story, k.ByKey)
+	}
+	if it := k.ByKey["3"]; it.ContentHash != "v2" || len(it.Rules) != 1 || it.CanonicalLink != "" {
+		t.Errorf("item written twice = %+v, want its last version", it)
+	}
+	if it := k.ByKey[fmt.Sprint(2*upsertChunk+6)]; it.ContentHash != "v1" || it.FirstSeen.IsZero() {
+		t.Errorf("last plain item = %+v", it)
+	}
+}
+
+func countItems(s *SQLite) (int, error) {
+	var n int
+	err := s.r.QueryRow(`SELECT COUNT(*) FROM items`).Scan(&n)
+	return n, err
+}

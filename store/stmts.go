@@ -12,6 +12,7 @@ import (
 // CPU. Writes are on the write pool, knownItems on the read pool.
 type stmts struct {
 	upsertItem     *sql.Stmt
+	upsertItems    *sql.Stmt
 	insertStory    *sql.Stmt
 	insertAlert    *sql.Stmt
 	touchItem      *sql.Stmt
@@ -31,6 +32,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		return st
 	}
 	s.stmt.upsertItem = prep(upsertItemSQL)
+	s.stmt.upsertItems = prep(upsertItemsSQL)
 	s.stmt.insertStory = prep(insertStorySQL)
 	s.stmt.insertAlert = prep(insertAlertSQL)
 	s.stmt.touchItem = prep(touchItemSQL)
@@ -47,7 +49,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 
 func (st *stmts) close() {
 	// Closing a statement only frees memory; its error is of no use.
-	for _, p := range []*sql.Stmt{st.upsertItem, st.insertStory, st.insertAlert, st.touchItem, st.saveFetchState, st.storyAlert, st.knownItems} {
+	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItem, st.saveFetchState, st.storyAlert, st.knownItems} {
 		if p != nil {
 			p.Close()
 		}

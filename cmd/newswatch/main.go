@@ -53,6 +53,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if path := os.Getenv("NEWSWATCH_CPUPROFILE"); path != "" {
 		defer startCPUProfile(path, stderr)()
 	}
+	if path := os.Getenv("NEWSWATCH_MEMPROFILE"); path != "" {
+		defer writeHeapProfile(path, stderr)
+	}
 	switch cmd {
 	case "run":
 		return cmdRun(ctx, rest, stdout, stderr)
@@ -87,6 +90,18 @@ func startCPUProfile(path string, stderr io.Writer) (stop func()) {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// writeHeapProfile writes the allocations of the whole command to path.
+func writeHeapProfile(path string, stderr io.Writer) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch: heap profile:", err)
+	}
 }
 
 func buildVersion() string {
