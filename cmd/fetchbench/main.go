@@ -37,6 +37,7 @@ func run() int {
 	flag.IntVar(&cfg.perHost, "per-host", 0, "connections per host (0: the default feed pace's)")
 	flag.Float64Var(&cfg.rate, "rate", 0, "requests a second per host (0: the default feed pace; negative: unpaced)")
 	flag.IntVar(&cfg.burst, "burst", 0, "per-host burst (0: the default feed pace's)")
+	flag.IntVar(&cfg.workers, "workers", 0, "fetches under way at once (0: all feeds at once, as one cron tick firing every source)")
 	flag.BoolVar(&cfg.fetchOnly, "fetch-only", false, "fetch.Get only, no feed parsing (isolates the client)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client to this file")
 	serve := flag.Bool("serve", false, "internal: run the feed server and print its addresses")
@@ -64,11 +65,11 @@ func run() int {
 }
 
 type config struct {
-	feeds, hosts, items, global, perHost, burst int
-	rate                                        float64
-	latency                                     time.Duration
-	fetchOnly                                   bool
-	cpuProfile                                  string
+	feeds, hosts, items, global, perHost, burst, workers int
+	rate                                                 float64
+	latency                                              time.Duration
+	fetchOnly                                            bool
+	cpuProfile                                           string
 }
 
 // startChild runs this binary with -serve and reads the "host:port" lines
