@@ -214,20 +214,20 @@ func storyOf(r Record, st storyRow) int64 {
 // recordSavepoint writes r in tx inside a savepoint, rolled back alone when
 // r fails (reported in the result). The error is the savepoint's own.
 func (s *SQLite) recordSavepoint(ctx context.Context, tx *sql.Tx, r Record, now time.Time) (savepointResult, error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT record`); err != nil {
+	if _, err := tx.StmtContext(ctx, s.stmt.savepoint).ExecContext(ctx); err != nil {
 		return savepointResult{}, err
 	}
 	var out savepointResult
 	st, err := s.record(ctx, tx, r, now)
 	if err != nil {
 		out.result.Err = fmt.Errorf("store: record %s %q: %w", r.Item.Source, r.Item.Key, err)
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT record`); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmt.rollbackTo).ExecContext(ctx); err != nil {
 			return savepointResult{}, err
 		}
 	} else {
 		out.story, out.result.StoryID = st, storyOf(r, st)
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT record`); err != nil {
+	if _, err := tx.StmtContext(ctx, s.stmt.release).ExecContext(ctx); err != nil {
 		return savepointResult{}, err
 	}
 	return out, nil

@@ -26,7 +26,7 @@ const fetchStateColumns = `source, etag, last_modified, last_fetch, last_result,
 // FetchState returns the state of source, or ErrNotFound when it was never
 // saved.
 func (s *SQLite) FetchState(ctx context.Context, source string) (FetchState, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+fetchStateColumns+` FROM fetch_state WHERE source = ?`, source)
+	row := s.stmt.fetchState.QueryRowContext(ctx, source)
 	fs, err := scanFetchState(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
@@ -36,6 +36,8 @@ func (s *SQLite) FetchState(ctx context.Context, source string) (FetchState, err
 	}
 	return fs, nil
 }
+
+const fetchStateSQL = `SELECT ` + fetchStateColumns + ` FROM fetch_state WHERE source = ?`
 
 const saveFetchStateSQL = `INSERT INTO fetch_state (` + fetchStateColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

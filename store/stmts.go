@@ -9,7 +9,8 @@ import (
 // stmts holds the prepared statements of the hot path (KnownItems,
 // RecordFetch, Record), prepared once at open and reused for the life of
 // the store: parsing the SQL again on every call was a sixth of a fetch's
-// CPU. Writes are on the write pool, knownItems on the read pool.
+// CPU. Writes are on the write pool, knownItems and fetchState on the
+// read pool.
 type stmts struct {
 	upsertItem     *sql.Stmt
 	upsertItems    *sql.Stmt
@@ -19,6 +20,9 @@ type stmts struct {
 	saveFetchState *sql.Stmt
 	storyAlert     *sql.Stmt // inside a write transaction: sees the batch so far
 	knownItems     *sql.Stmt
+	fetchState     *sql.Stmt // read pool
+	// A record's savepoint (see RecordFetch).
+	savepoint, rollbackTo, release *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) error {
@@ -38,8 +42,14 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	s.stmt.touchItem = prep(touchItemSQL)
 	s.stmt.saveFetchState = prep(saveFetchStateSQL)
 	s.stmt.storyAlert = prep(storyAlertSQL)
+	s.stmt.savepoint = prep(`SAVEPOINT record`)
+	s.stmt.rollbackTo = prep(`ROLLBACK TO SAVEPOINT record`)
+	s.stmt.release = prep(`RELEASE SAVEPOINT record`)
 	if err == nil {
 		s.stmt.knownItems, err = s.r.PrepareContext(ctx, knownItemsSQL)
+	}
+	if err == nil {
+		s.stmt.fetchState, err = s.r.PrepareContext(ctx, fetchStateSQL)
 	}
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
@@ -49,7 +59,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 
 func (st *stmts) close() {
 	// Closing a statement only frees memory; its error is of no use.
-	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItem, st.saveFetchState, st.storyAlert, st.knownItems} {
+	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItem, st.saveFetchState, st.storyAlert, st.knownItems, st.fetchState, st.savepoint, st.rollbackTo, st.release} {
 		if p != nil {
 			p.Close()
 		}
