@@ -198,11 +198,3 @@ func decodeRules(s string, out *[]string) error {
 	}
 	return nil
 }
-
-// nonNil turns a nil slice into an empty one, so it encodes as [].
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
