@@ -32,11 +32,14 @@ type fetchBatch struct {
 	d      *Daemon
 	cfg    *config.Config
 	fs     store.FetchState
-	byKey  map[string]knownItem // this source's items by key
-	byLink map[string]knownItem // first seen item with a canonical link
-	recs   []store.Record
-	outs   []outcome
-	arts   []*model.Article
+	known  store.Known      // what the store knew before this fetch
+	keyRec map[string]int32 // key -> index in recs of its latest record
+	// canonical link -> index in recs of the first record with it (the
+	// store's item with the link, if any, comes first)
+	linkRec map[string]int32
+	recs    []store.Record
+	outs    []outcome
+	arts    []*model.Article
 	// stories founded by this fetch's records (not yet in the store) and
 	// the channels where a story already has its AlertNew in this fetch.
 	stories []batchStory
@@ -78,15 +81,11 @@ func (d *Daemon) newBatch(ctx context.Context, cfg *config.Config, fs store.Fetc
 	// Sized for the whole fetch: growing these by doubling was most of a
 	// 100,000-item feed's garbage.
 	n := len(arts)
-	b := &fetchBatch{d: d, cfg: cfg, fs: fs, alerted: map[storyChannel]bool{},
-		byKey: make(map[string]knownItem, n), byLink: make(map[string]knownItem, n),
+	// Records are found by index, not copied into the maps: at 100,000
+	// items copies were a third of the batch's memory.
+	b := &fetchBatch{d: d, cfg: cfg, fs: fs, known: known, alerted: map[storyChannel]bool{},
+		keyRec: make(map[string]int32, n), linkRec: make(map[string]int32, n),
 		recs: make([]store.Record, 0, n), outs: make([]outcome, 0, n), arts: make([]*model.Article, 0, n)}
-	for k, it := range known.ByKey {
-		b.byKey[k] = knownItem{item: it}
-	}
-	for l, it := range known.ByLink {
-		b.byLink[l] = knownItem{item: it}
-	}
 	return b, nil
 }
 
@@ -133,30 +132,44 @@ func (b *fetchBatch) add(ctx context.Context, a *model.Article) error {
 func (b *fetchBatch) push(a *model.Article, rec store.Record, out outcome) {
 	out.alerts = rec.Alerts
 	b.recs, b.outs, b.arts = append(b.recs, rec), append(b.outs, out), append(b.arts, a)
-	k := knownItem{item: rec.Item, ref: rec.StoryOf}
-	if rec.NewStory != nil {
-		k.ref = len(b.recs)
-	}
-	b.byKey[rec.Item.Key] = k
+	i := int32(len(b.recs) - 1)
+	b.keyRec[rec.Item.Key] = i
 	if l := rec.Item.CanonicalLink; l != "" {
-		if _, ok := b.byLink[l]; !ok {
-			b.byLink[l] = k
+		if _, ok := b.linkRec[l]; !ok {
+			b.linkRec[l] = i
 		}
 	}
+}
+
+// recItem is record i as the rest of the batch knows it.
+func (b *fetchBatch) recItem(i int32) knownItem {
+	r := &b.recs[i]
+	k := knownItem{item: r.Item, ref: r.StoryOf}
+	if r.NewStory != nil {
+		k.ref = int(i) + 1
+	}
+	return k
 }
 
 // previous finds what we already know of the article: under its own key,
 // else under its canonical link from any source (the same article carried
 // by another feed, or re-published under a new GUID).
 func (b *fetchBatch) previous(a *model.Article) (knownItem, bool) {
-	if k, ok := b.byKey[a.Key()]; ok {
-		return k, true
+	if i, ok := b.keyRec[a.Key()]; ok {
+		return b.recItem(i), true
+	}
+	if it, ok := b.known.ByKey[a.Key()]; ok {
+		return knownItem{item: it}, true
 	}
 	if a.CanonicalLink == "" {
 		return knownItem{}, false
 	}
-	k, ok := b.byLink[a.CanonicalLink]
-	if !ok {
+	var k knownItem
+	if it, ok := b.known.ByLink[a.CanonicalLink]; ok {
+		k = knownItem{item: it}
+	} else if i, ok := b.linkRec[a.CanonicalLink]; ok {
+		k = b.recItem(i)
+	} else {
 		return knownItem{}, false
 	}
 	// Known under another key: inherit its rules and story, but it is a new
