@@ -114,6 +114,10 @@ func Parse(path string, data []byte, o Options) (*Config, error) {
 	c := defaults(path, o.Version)
 	if root := d.document(data); root != nil {
 		d.config(root, c)
+	} else if len(d.errs) == 0 {
+		// An editor truncating the file before writing it, or a failed
+		// deploy, must not be applied as "watch nothing".
+		d.errorf(1, 1, "the config file is empty: it needs sources: (at least one source) and rules: (at least one rule)")
 	}
 	if len(d.errs) == 0 {
 		d.compile(c)
@@ -143,7 +147,8 @@ func defaults(path, version string) *Config {
 }
 
 // document parses data into its single YAML document's root node; nil for
-// an empty file (all defaults) or on a syntax error (recorded).
+// an empty file (nothing but comments and white space) or on a syntax
+// error (recorded).
 func (d *decoder) document(data []byte) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node

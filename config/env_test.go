@@ -100,7 +100,7 @@ func TestEnvInConfig(t *testing.T) {
 // TestNilLookupEnvUsesProcessEnvironment checks the documented default.
 func TestNilLookupEnvUsesProcessEnvironment(t *testing.T) {
 	t.Setenv("NEWSWATCH_TEST_STATE", "from-env.db")
-	c, err := Parse("t.yaml", yml("state: ${NEWSWATCH_TEST_STATE}"), Options{})
+	c, err := Parse("t.yaml", withWatch(yml("state: ${NEWSWATCH_TEST_STATE}")), Options{})
 	if err != nil || c.State != "from-env.db" {
 		t.Errorf("State = %v, %v; want from-env.db", c, err)
 	}
