@@ -59,7 +59,7 @@ func TestParseFull(t *testing.T) {
 		Sources: []model.Source{
 			{Name: "guardian-world", Feed: "https://www.theguardian.com/world/rss", Schedule: "@hourly", MaxArticles: 30},
 			{Name: "kremlin-news", Page: "http://en.kremlin.ru/events/president/news", Links: "div.hentry h3 a",
-				Title: "h1", Body: "div.read__content", Schedule: "@every 10m", MaxArticles: 10, AllowPrivate: true},
+				Title: "h1", Body: "div.read__content", Schedule: "@every 10m", MaxArticles: 10, AllowPrivate: true, PrivateSet: true},
 		},
 		Rules: []Rule{
 			{Name: "witkoff-moscow", Query: "Witkoff AND (Kremlin OR Putin OR Ushakov)", Channel: "#diplomacy"},

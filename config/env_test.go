@@ -72,7 +72,7 @@ func TestEnvInConfig(t *testing.T) {
 		{"defaults", map[string]string{"HOST": "a.example", "MAX": "5"}, func(c *Config) bool {
 			s := c.Sources[0]
 			return c.State == "newswatch.db" && c.Listen == "127.0.0.1:9464" && c.Slack.Mode() == "stdout" &&
-				c.Slack.Channel == "#news" && s.Name == "a" && s.Feed == "https://a.example/rss" && s.MaxArticles == 5 && !s.AllowPrivate
+				c.Slack.Channel == "#news" && s.Name == "a" && s.Feed == "https://a.example/rss" && s.MaxArticles == 5 && !s.AllowPrivate && s.PrivateSet
 		}},
 		{"overrides", map[string]string{
 			"STATE": "/data/nw.db", "LISTEN": "", "MAX_AGE": "3d", "SLACK_BOT_TOKEN": "xoxb-1", "CHANNEL": "C123",

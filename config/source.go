@@ -58,7 +58,9 @@ func (d *decoder) source(n *yaml.Node, defSchedule string) (s model.Source, name
 		d.integer(e, &s.MaxArticles, 1)
 	}
 	if e, ok := m["allow_private"]; ok {
-		d.boolean(e, &s.AllowPrivate)
+		// Set, even to false: false then overrides the trust an IP-literal
+		// or localhost URL gets when the key is absent.
+		s.PrivateSet = d.boolean(e, &s.AllowPrivate)
 	}
 	return s, nameNode, envURL
 }

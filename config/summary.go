@@ -101,8 +101,11 @@ func (c *Config) summarySources(w io.Writer) {
 			}
 			extra += fmt.Sprintf(" max_articles %d", s.MaxArticles)
 		}
-		if s.AllowPrivate {
+		switch {
+		case s.AllowPrivate:
 			extra += "  allow_private"
+		case s.PrivateSet:
+			extra += "  allow_private: false"
 		}
 		fmt.Fprintf(w, "  %s\t%s %s\tschedule %s%s\n", s.Name, kind, redactURL(s.URL(), c.envURLs[s.Name]), s.Schedule, extra)
 	}

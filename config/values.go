@@ -100,17 +100,19 @@ func (d *decoder) integer(e entry, dst *int, lo int) {
 	}
 }
 
-func (d *decoder) boolean(e entry, dst *bool) {
+// boolean decodes a true/false value; it reports whether one was stored.
+func (d *decoder) boolean(e entry, dst *bool) bool {
 	v, ok := d.scalar(e)
 	if !ok {
-		return
+		return false
 	}
 	b, err := strconv.ParseBool(v.s)
 	if err != nil {
 		d.errAt(v.node, "%s: expected true or false, got %s", e.name, v.show())
-		return
+		return false
 	}
 	*dst = b
+	return true
 }
 
 // httpURL checks that v is an absolute http(s) URL. Other schemes (file:,

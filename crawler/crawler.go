@@ -120,7 +120,14 @@ func (c *Crawler) Fetch(ctx context.Context, r Request) (*Result, error) {
 	return res, nil
 }
 
-// allowPrivate is a source's permission to reach private addresses.
+// allowPrivate is a source's permission to reach private addresses, on
+// every hop (redirects, autodiscovered feeds, article links): what
+// allow_private says when it is set; unset, whether the source's own URL
+// names a private or loopback host (an IP literal, localhost), since
+// writing such a URL is as explicit as writing allow_private: true.
 func allowPrivate(src model.Source) bool {
-	return src.AllowPrivate || fetch.HostIsPrivate(src.URL())
+	if src.AllowPrivate || src.PrivateSet {
+		return src.AllowPrivate
+	}
+	return fetch.HostIsPrivate(src.URL())
 }
