@@ -45,9 +45,6 @@ type Config struct {
 	// Matcher is compiled from Rules.
 	Matcher *matcher.Matcher
 
-	// envURLs names the sources whose URL came partly from the
-	// environment; Summary hides their query strings.
-	envURLs map[string]bool
 	// webhookFolded records that rules named channels of their own which
 	// webhook mode does not use.
 	webhookFolded bool
@@ -142,7 +139,6 @@ func defaults(path, version string) *Config {
 		StoryWindow: DefaultStoryWindow,
 		Retention:   DefaultRetention,
 		UserAgent:   "newswatch/" + version + " (+" + projectURL + ")",
-		envURLs:     map[string]bool{},
 	}
 }
 

@@ -71,8 +71,7 @@ func TestParseFull(t *testing.T) {
 		t.Fatal("Matcher not compiled")
 	}
 	got := *c
-	got.Matcher, got.envURLs = nil, nil
-	want.envURLs = nil
+	got.Matcher = nil
 	if !reflect.DeepEqual(&got, want) {
 		t.Errorf("Parse:\n got %+v\nwant %+v", got, *want)
 	}

@@ -105,3 +105,32 @@ func TestNilLookupEnvUsesProcessEnvironment(t *testing.T) {
 		t.Errorf("State = %v, %v; want from-env.db", c, err)
 	}
 }
+
+// TestEnvParams: the query parameters whose name or value came from
+// ${VAR} are the source's secret parameters, whatever they are called.
+func TestEnvParams(t *testing.T) {
+	vars := map[string]string{"KEY": "k1", "ID": "id", "Q": "?a=1&b=2", "URL": "https://h/x?c=3", "EMPTY": ""}
+	tests := []struct {
+		feed string
+		want []string
+	}{
+		{"https://h/rss?apikey=${KEY}&lang=en", []string{"apikey"}},
+		{"https://h/rss?client=${ID}&lang=en", []string{"client"}},
+		{"https://h/rss?client=pre-${ID}-post", []string{"client"}},
+		{"https://h/rss${Q}", []string{"a", "b"}},
+		{"${URL}", []string{"c"}},
+		{"https://h/${ID}/rss?lang=en", nil},
+		{"https://h/rss?x=${EMPTY}", nil},
+		{"https://h/rss?lang=en#frag=${ID}", nil},
+		{"https://h/rss?c%6Cient=${ID}", []string{"client"}},
+		{"https://h/rss?${ID}=1", []string{"id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.feed, func(t *testing.T) {
+			c := mustParse(t, yml("sources:", "  - name: a", "    feed: "+tt.feed), vars)
+			if got := c.Sources[0].SecretParams; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("SecretParams = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

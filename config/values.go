@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/newswatch/newswatch/redact"
 	"github.com/robfig/cron/v3"
 )
 
@@ -121,6 +122,9 @@ func (d *decoder) boolean(e entry, dst *bool) bool {
 // never pass them on.
 func (d *decoder) httpURL(name string, v value, secret bool) bool {
 	show := v.show()
+	if !v.fromEnv {
+		show = strconv.Quote(redact.URL(v.s)) // a password typed into the file
+	}
 	if secret {
 		show = "(secret, not shown)"
 	}

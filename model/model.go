@@ -33,6 +33,10 @@ type Source struct {
 	// whose URL names one. Unset, such a URL (an IP literal in a private
 	// range, localhost) is taken as the operator's permission.
 	PrivateSet bool
+	// SecretParams names the query parameters of the URL whose values came
+	// from ${VAR} expansions in the config: secrets, hidden (with the
+	// userinfo and credential-like parameters) wherever the URL is printed.
+	SecretParams []string
 }
 
 // URL returns the source's feed or page URL.
