@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -132,5 +133,16 @@ func TestEnvParams(t *testing.T) {
 				t.Errorf("SecretParams = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestURLErrorsRedact: a bad URL typed into the file with a password or a
+// token in it is quoted redacted.
+func TestURLErrorsRedact(t *testing.T) {
+	_, err := parse(t, yml("sources:", "  - name: a", `    feed: "ftp://reader:pw-typed-1@h.example/rss?token=tok-typed-2"`), nil)
+	got := strings.Join(problems(t, err), "\n")
+	want := `t.yaml:3:11: feed: URL "ftp://REDACTED@h.example/rss?token=REDACTED" must start with http:// or https://`
+	if got != want {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
 	}
 }
