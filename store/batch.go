@@ -27,7 +27,8 @@ type Fetch struct {
 	State *FetchState
 }
 
-const touchItemSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key = ?`
+// touchItemsSQL sets last_seen on lookupChunk keys (unused ones NULL).
+var touchItemsSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key IN (` + placeholders(lookupChunk) + `)`
 
 // RecordFetch writes a fetch in one transaction: each record as Record
 // would, then the last_seen of the Seen keys not among the records. A
@@ -245,13 +246,21 @@ func (s *SQLite) touch(ctx context.Context, tx *sql.Tx, f Fetch, now time.Time) 
 			written[r.Item.Key] = true
 		}
 	}
-	st := tx.StmtContext(ctx, s.stmt.touchItem)
-	at := dbTime(now)
+	keys := make([]string, 0, len(f.Seen))
 	for _, k := range f.Seen {
-		if k == "" || written[k] {
-			continue
+		if k != "" && !written[k] {
+			keys = append(keys, k)
 		}
-		if _, err := st.ExecContext(ctx, at, f.Source, k); err != nil {
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	st := tx.StmtContext(ctx, s.stmt.touchItems)
+	args := make([]any, 2+lookupChunk)
+	args[0], args[1] = dbTime(now), f.Source
+	for i := 0; i < len(keys); i += lookupChunk {
+		fill(args[2:], keys, i)
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}

@@ -19,11 +19,12 @@ type Known struct {
 // lookups themselves.
 const lookupChunk = 64
 
-// knownItemsSQL finds, in one statement, a chunk's items by (source, key)
-// and by canonical link. The first column says which half a row comes from.
-var knownItemsSQL = `SELECT 0, ` + itemColumns + ` FROM items WHERE source = ? AND key IN (` + placeholders(lookupChunk) + `)
-	UNION ALL
-	SELECT 1, ` + itemColumns + ` FROM items WHERE canonical_link IN (` + placeholders(lookupChunk) + `)`
+// knownByKeySQL and knownByLinkSQL find a chunk's items by (source, key)
+// and by canonical link. The first column says which a row answers.
+var (
+	knownByKeySQL  = `SELECT 0, ` + itemColumns + ` FROM items WHERE source = ? AND key IN (` + placeholders(lookupChunk) + `)`
+	knownByLinkSQL = `SELECT 1, ` + itemColumns + ` FROM items WHERE canonical_link IN (` + placeholders(lookupChunk) + `)`
+)
 
 func placeholders(n int) string {
 	b := make([]byte, 0, 3*n)
@@ -37,23 +38,45 @@ func placeholders(n int) string {
 }
 
 // KnownItems looks up a fetch's items in batches: the source's items with
-// these keys, and the items (any source) with these canonical links. Where
-// several items share a link, ByLink holds the first seen (then by source
-// and key), as ItemByCanonicalLink would return. Empty keys and links are
-// ignored. One statement per 64 keys and links, not several per item.
+// these keys, then the items (any source) with the canonical links of the
+// keys not found; links[i] is keys[i]'s link, and links past the end of
+// keys are always looked up. Where several items share a link, ByLink holds
+// the first seen (then by source and key), as ItemByCanonicalLink would
+// return. Empty keys and links are ignored. One statement per 64 keys or
+// links, not several per item; a feed whose items are all known costs one
+// statement per 64 of them.
 func (s *SQLite) KnownItems(ctx context.Context, source string, keys, links []string) (Known, error) {
 	k := Known{ByKey: make(map[string]Item), ByLink: make(map[string]Item)}
-	keys, links = nonEmpty(keys), nonEmpty(links)
-	args := make([]any, 1+2*lookupChunk)
-	args[0] = source
-	for i := 0; i < max(len(keys), len(links)); i += lookupChunk {
-		fill(args[1:1+lookupChunk], keys, i)
-		fill(args[1+lookupChunk:], links, i)
-		if err := s.knownChunk(ctx, args, &k); err != nil {
-			return Known{}, fmt.Errorf("store: known items %s: %w", source, err)
+	if err := s.knownChunks(ctx, s.stmt.knownByKey, []any{source}, nonEmpty(keys), &k); err != nil {
+		return Known{}, fmt.Errorf("store: known items %s: %w", source, err)
+	}
+	var want []string
+	for i, l := range links {
+		if i < len(keys) {
+			if _, found := k.ByKey[keys[i]]; found {
+				continue
+			}
 		}
+		want = append(want, l)
+	}
+	if err := s.knownChunks(ctx, s.stmt.knownByLink, nil, nonEmpty(want), &k); err != nil {
+		return Known{}, fmt.Errorf("store: known items %s: %w", source, err)
 	}
 	return k, nil
+}
+
+// knownChunks runs st over vals, lookupChunk at a time, after the fixed
+// arguments.
+func (s *SQLite) knownChunks(ctx context.Context, st *sql.Stmt, fixed []any, vals []string, k *Known) error {
+	args := make([]any, len(fixed)+lookupChunk)
+	copy(args, fixed)
+	for i := 0; i < len(vals); i += lookupChunk {
+		fill(args[len(fixed):], vals, i)
+		if err := s.knownChunk(ctx, st, args, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fill binds dst to from[i:], NULL past its end.
@@ -67,8 +90,8 @@ func fill(dst []any, from []string, i int) {
 	}
 }
 
-func (s *SQLite) knownChunk(ctx context.Context, args []any, k *Known) error {
-	rows, err := s.stmt.knownItems.QueryContext(ctx, args...)
+func (s *SQLite) knownChunk(ctx context.Context, st *sql.Stmt, args []any, k *Known) error {
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}

@@ -51,10 +51,15 @@ func TestKnownItems(t *testing.T) {
 	if it := k.ByLink["https://example.com/shared"]; it.Key != "early" {
 		t.Errorf("ByLink[shared] = %+v, want the first seen (a/early)", it)
 	}
-	if len(k.ByLink) != len(k.ByKey)+1 {
-		t.Errorf("ByLink has %d items, want %d", len(k.ByLink), len(k.ByKey)+1)
+	// The links of unknown keys are looked up; those of known keys need not be.
+	if it, ok := k.ByLink["https://example.com/k1"]; ok {
+		t.Errorf("ByLink[k1] = %+v, but k1 has no item", it)
 	}
-	other, err := s.KnownItems(ctx, "other", keys, nil)
+	other, err := s.KnownItems(ctx, "elsewhere", keys[:3], links[:3])
+	if err != nil || len(other.ByKey) != 0 || other.ByLink["https://example.com/k0"].Key != "k0" || other.ByLink["https://example.com/k2"].Key != "k2" {
+		t.Errorf("another source, same links: %+v, %v; want k0 and k2 by link", other, err)
+	}
+	other, err = s.KnownItems(ctx, "other", keys, nil)
 	if err != nil || len(other.ByKey) != 0 {
 		t.Errorf("another source's keys: %v, %v", other.ByKey, err)
 	}
@@ -204,4 +209,32 @@ func countItems(s *SQLite) (int, error) {
 	var n int
 	err := s.r.QueryRow(`SELECT COUNT(*) FROM items`).Scan(&n)
 	return n, err
+}
+
+// Touching is chunked too: every key a fetch carried counts, well past one chunk.
+func TestRecordFetchTouchesEveryKey(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := openTest(t)
+	var rs []Record
+	var keys []string
+	for i := range 3*lookupChunk + 1 {
+		k := fmt.Sprint(i)
+		rs, keys = append(rs, Record{Item: Item{Source: "src", Key: k}}), append(keys, k)
+	}
+	if _, err := s.RecordFetch(ctx, Fetch{Source: "src", Records: rs}); err != nil {
+		t.Fatal(err)
+	}
+	c.set(t0.Add(2 * time.Hour))
+	if _, err := s.RecordFetch(ctx, Fetch{Source: "src", Seen: keys[1:]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prune(ctx, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := countItems(s); err != nil || n != len(keys)-1 {
+		t.Errorf("items after prune = %d, %v; want %d (all but the one not seen)", n, err, len(keys)-1)
+	}
+	if _, err := s.Item(ctx, "src", "0"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the item the fetch did not carry: %v, want pruned", err)
+	}
 }

@@ -9,17 +9,18 @@ import (
 // stmts holds the prepared statements of the hot path (KnownItems,
 // RecordFetch, Record), prepared once at open and reused for the life of
 // the store: parsing the SQL again on every call was a sixth of a fetch's
-// CPU. Writes are on the write pool, knownItems and fetchState on the
+// CPU. Writes are on the write pool, the look-ups and fetchState on the
 // read pool.
 type stmts struct {
 	upsertItem     *sql.Stmt
 	upsertItems    *sql.Stmt
 	insertStory    *sql.Stmt
 	insertAlert    *sql.Stmt
-	touchItem      *sql.Stmt
+	touchItems     *sql.Stmt
 	saveFetchState *sql.Stmt
 	storyAlert     *sql.Stmt // inside a write transaction: sees the batch so far
-	knownItems     *sql.Stmt
+	knownByKey     *sql.Stmt
+	knownByLink    *sql.Stmt
 	fetchState     *sql.Stmt // read pool
 	// A record's savepoint (see RecordFetch).
 	savepoint, rollbackTo, release *sql.Stmt
@@ -39,14 +40,17 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	s.stmt.upsertItems = prep(upsertItemsSQL)
 	s.stmt.insertStory = prep(insertStorySQL)
 	s.stmt.insertAlert = prep(insertAlertSQL)
-	s.stmt.touchItem = prep(touchItemSQL)
+	s.stmt.touchItems = prep(touchItemsSQL)
 	s.stmt.saveFetchState = prep(saveFetchStateSQL)
 	s.stmt.storyAlert = prep(storyAlertSQL)
 	s.stmt.savepoint = prep(`SAVEPOINT record`)
 	s.stmt.rollbackTo = prep(`ROLLBACK TO SAVEPOINT record`)
 	s.stmt.release = prep(`RELEASE SAVEPOINT record`)
 	if err == nil {
-		s.stmt.knownItems, err = s.r.PrepareContext(ctx, knownItemsSQL)
+		s.stmt.knownByKey, err = s.r.PrepareContext(ctx, knownByKeySQL)
+	}
+	if err == nil {
+		s.stmt.knownByLink, err = s.r.PrepareContext(ctx, knownByLinkSQL)
 	}
 	if err == nil {
 		s.stmt.fetchState, err = s.r.PrepareContext(ctx, fetchStateSQL)
@@ -59,7 +63,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 
 func (st *stmts) close() {
 	// Closing a statement only frees memory; its error is of no use.
-	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItem, st.saveFetchState, st.storyAlert, st.knownItems, st.fetchState, st.savepoint, st.rollbackTo, st.release} {
+	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItems, st.saveFetchState, st.storyAlert, st.knownByKey, st.knownByLink, st.fetchState, st.savepoint, st.rollbackTo, st.release} {
 		if p != nil {
 			p.Close()
 		}
