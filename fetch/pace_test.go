@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,5 +239,26 @@ func TestSetPaces(t *testing.T) {
 	at := p.starts("a.test", port)
 	if at[2] != 2*time.Second || at[5] != 2*time.Second {
 		t.Errorf("starts = %v, want 1/s and then no wait", at)
+	}
+}
+
+// Get takes its first hop's slot before the request exists; a redirect
+// back to the same host must still get a slot of its own, even when the
+// host allows one connection.
+func TestPreAcquiredSlotAndRedirects(t *testing.T) {
+	p, port := newPacedClient(t, Options{Feeds: Pace{Rate: rate.Inf, Conns: 1}}, func(w http.ResponseWriter, r *http.Request, _ *pacedClient) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, "/next", http.StatusFound)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := p.Get(ctx, Request{URL: "http://a.test:" + port + "/", AllowPrivate: true})
+	if err != nil || !strings.HasSuffix(resp.URL, "/next") {
+		t.Fatalf("Get = %v, %v; want the redirect followed", resp, err)
+	}
+	// Both slots were given back: the next Get does not wait.
+	if _, err := p.Get(ctx, Request{URL: "http://a.test:" + port + "/next", AllowPrivate: true}); err != nil {
+		t.Fatal(err)
 	}
 }
