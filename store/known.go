@@ -21,9 +21,12 @@ const lookupChunk = 64
 
 // knownByKeySQL and knownByLinkSQL find a chunk's items by (source, key)
 // and by canonical link. The first column says which a row answers.
+// knownBothSQL is the two in one statement, for a fetch of at most
+// lookupChunk items: the usual feed is looked up with one query.
 var (
 	knownByKeySQL  = `SELECT 0, ` + itemColumns + ` FROM items WHERE source = ? AND key IN (` + placeholders(lookupChunk) + `)`
 	knownByLinkSQL = `SELECT 1, ` + itemColumns + ` FROM items WHERE canonical_link IN (` + placeholders(lookupChunk) + `)`
+	knownBothSQL   = knownByKeySQL + ` UNION ALL ` + knownByLinkSQL
 )
 
 func placeholders(n int) string {
@@ -38,16 +41,28 @@ func placeholders(n int) string {
 }
 
 // KnownItems looks up a fetch's items in batches: the source's items with
-// these keys, then the items (any source) with the canonical links of the
-// keys not found; links[i] is keys[i]'s link, and links past the end of
-// keys are always looked up. Where several items share a link, ByLink holds
-// the first seen (then by source and key), as ItemByCanonicalLink would
-// return. Empty keys and links are ignored. One statement per 64 keys or
-// links, not several per item; a feed whose items are all known costs one
-// statement per 64 of them.
+// these keys, and the items (any source) with the canonical links, where
+// links[i] is keys[i]'s link. Where several items share a link, ByLink
+// holds the first seen (then by source and key), as ItemByCanonicalLink
+// would return. Empty keys and links are ignored. A fetch of up to 64 items
+// and links is one query; a larger one looks up its keys 64 to a statement,
+// then only the links of the keys not found (links past the end of keys
+// always), so a large feed whose items are all known costs one statement per
+// 64 of them. ByLink may lack the link of an item found by key.
 func (s *SQLite) KnownItems(ctx context.Context, source string, keys, links []string) (Known, error) {
 	k := Known{ByKey: make(map[string]Item), ByLink: make(map[string]Item)}
-	if err := s.knownChunks(ctx, s.stmt.knownByKey, []any{source}, nonEmpty(keys), &k); err != nil {
+	keys, links = nonEmptyPairs(keys, links)
+	if len(keys) <= lookupChunk && len(links) <= lookupChunk {
+		args := make([]any, 1+2*lookupChunk)
+		args[0] = source
+		fill(args[1:1+lookupChunk], keys, 0)
+		fill(args[1+lookupChunk:], links, 0)
+		if err := s.knownChunk(ctx, s.stmt.knownBoth, args, &k); err != nil {
+			return Known{}, fmt.Errorf("store: known items %s: %w", source, err)
+		}
+		return k, nil
+	}
+	if err := s.knownChunks(ctx, s.stmt.knownByKey, []any{source}, keys, &k); err != nil {
 		return Known{}, fmt.Errorf("store: known items %s: %w", source, err)
 	}
 	var want []string
@@ -132,6 +147,34 @@ func nonEmpty(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// nonEmptyPairs drops empty keys and links, keeping links[i] with keys[i]:
+// a pair with an empty key keeps its link after the keys' end (looked up
+// whatever is found), an empty link is dropped.
+func nonEmptyPairs(keys, links []string) ([]string, []string) {
+	var ks, ls, rest []string
+	for i, k := range keys {
+		l := ""
+		if i < len(links) {
+			l = links[i]
+		}
+		switch {
+		case k != "":
+			ks, ls = append(ks, k), append(ls, l)
+		case l != "":
+			rest = append(rest, l)
+		}
+	}
+	if len(links) > len(keys) {
+		rest = append(rest, links[len(keys):]...)
+	}
+	for _, l := range rest {
+		if l != "" {
+			ls = append(ls, l)
+		}
+	}
+	return ks, ls
 }
 
 // scanItemRow reads a row of knownItemsSQL: its half, then the item.

@@ -238,3 +238,10 @@ func TestRecordFetchTouchesEveryKey(t *testing.T) {
 		t.Errorf("the item the fetch did not carry: %v, want pruned", err)
 	}
 }
+
+func TestNonEmptyPairs(t *testing.T) {
+	ks, ls := nonEmptyPairs([]string{"a", "", "c", "d"}, []string{"la", "lb", "", "ld", "extra", ""})
+	if fmt.Sprint(ks) != "[a c d]" || fmt.Sprint(ls) != "[la  ld lb extra]" {
+		t.Errorf("nonEmptyPairs = %q, %q", ks, ls)
+	}
+}

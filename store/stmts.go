@@ -21,6 +21,7 @@ type stmts struct {
 	storyAlert     *sql.Stmt // inside a write transaction: sees the batch so far
 	knownByKey     *sql.Stmt
 	knownByLink    *sql.Stmt
+	knownBoth      *sql.Stmt
 	fetchState     *sql.Stmt // read pool
 	// A record's savepoint (see RecordFetch).
 	savepoint, rollbackTo, release *sql.Stmt
@@ -53,6 +54,9 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		s.stmt.knownByLink, err = s.r.PrepareContext(ctx, knownByLinkSQL)
 	}
 	if err == nil {
+		s.stmt.knownBoth, err = s.r.PrepareContext(ctx, knownBothSQL)
+	}
+	if err == nil {
 		s.stmt.fetchState, err = s.r.PrepareContext(ctx, fetchStateSQL)
 	}
 	if err != nil {
@@ -63,7 +67,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 
 func (st *stmts) close() {
 	// Closing a statement only frees memory; its error is of no use.
-	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItems, st.saveFetchState, st.storyAlert, st.knownByKey, st.knownByLink, st.fetchState, st.savepoint, st.rollbackTo, st.release} {
+	for _, p := range []*sql.Stmt{st.upsertItem, st.upsertItems, st.insertStory, st.insertAlert, st.touchItems, st.saveFetchState, st.storyAlert, st.knownByKey, st.knownByLink, st.knownBoth, st.fetchState, st.savepoint, st.rollbackTo, st.release} {
 		if p != nil {
 			p.Close()
 		}
