@@ -262,3 +262,16 @@ func TestPreAcquiredSlotAndRedirects(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Unpaced means unpaced: failures do not bring a rate back.
+func TestUnpacedIsNotLoweredByTrouble(t *testing.T) {
+	p, port := newPacedClient(t, Options{Unpaced: true}, func(w http.ResponseWriter, r *http.Request, _ *pacedClient) {
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	for range 10 {
+		_ = p.get(t, "a.test", port)
+	}
+	if at := p.starts("a.test", port); at[9] != 0 {
+		t.Errorf("tenth request after nine 500s at %s, want no wait", at[9])
+	}
+}

@@ -221,6 +221,8 @@ func (c *Client) adapt(h *hostState, o outcome) {
 	}
 	old := h.factor
 	switch {
+	case c.paces.off:
+		// Unpaced: no rate to lower (Retry-After still holds).
 	case o.trouble():
 		h.factor = max(h.factor/2, minFactor)
 		h.calm = now.Add(max(penaltyHold, h.until.Sub(now)))
