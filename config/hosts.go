@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 
@@ -14,8 +15,9 @@ import (
 // hosts Match names. Zero fields keep the default pace of the request's
 // kind (feed polls or page crawls).
 type Host struct {
-	// Match is a host name ("news.example.com") or "*.example.com" (every
-	// subdomain of example.com, not example.com itself); lower case.
+	// Match is a host name ("news.example.com"), an IP address (IPv6
+	// without brackets) or "*.example.com" (every subdomain of example.com,
+	// not example.com itself); lower case.
 	Match string
 	// Rate is sustained requests a second; +Inf for "unlimited"; 0: default.
 	Rate        float64
@@ -80,6 +82,10 @@ func (d *decoder) hostMatch(e entry, dst *string) {
 		return
 	}
 	s := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(v.s)), ".")
+	if ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); ip != nil {
+		*dst = ip.String() // as a URL's host name has it: no brackets
+		return
+	}
 	if !validHostMatch(s) {
 		d.errAt(v.node, "%s: %s is not a host name or *.domain (no scheme, port or path)", e.name, v.show())
 		return
@@ -87,7 +93,7 @@ func (d *decoder) hostMatch(e entry, dst *string) {
 	*dst = s
 }
 
-// validHostMatch accepts a DNS name, an IP literal or "*." before a DNS name.
+// validHostMatch accepts a DNS name (an IPv4 literal is one) or "*." before one.
 func validHostMatch(s string) bool {
 	s = strings.TrimPrefix(s, "*.")
 	if s == "" || len(s) > 253 || strings.Contains(s, "*") {

@@ -34,19 +34,22 @@ func TestHosts(t *testing.T) {
 		"    rate: 30/m",
 		"  - match: 10.0.0.7",
 		"    rate: 0.5/h",
+		"  - match: '[2001:DB8::1]'",
+		"    connections: 3",
 	), nil)
 	want := []Host{
 		{Match: "news.google.com", Rate: 1, Burst: 4, Connections: 2},
 		{Match: "*.internal.example", Rate: math.Inf(1), Connections: 16},
 		{Match: "slow.example", Rate: 0.5},
 		{Match: "10.0.0.7", Rate: 0.5 / 3600},
+		{Match: "2001:db8::1", Connections: 3},
 	}
 	if !reflect.DeepEqual(c.Hosts, want) {
 		t.Errorf("hosts = %+v\nwant %+v", c.Hosts, want)
 	}
 	var b strings.Builder
 	c.Summary(&b)
-	for _, line := range []string{"hosts (4):", "news.google.com  ", "rate 1/s", "rate unlimited", "rate 30/m", "burst default", "connections 16", "rate 0.5/h"} {
+	for _, line := range []string{"hosts (5):", "news.google.com  ", "rate 1/s", "rate unlimited", "rate 30/m", "burst default", "connections 16", "rate 0.5/h"} {
 		if !strings.Contains(b.String(), line) {
 			t.Errorf("summary lacks %q:\n%s", line, b.String())
 		}
