@@ -30,7 +30,7 @@ type HostPace struct {
 // Default paces. A feed poll is one conditional GET, usually answered 304
 // with no body: a host may take a burst of 20 and then 5 a second (300
 // feeds on one host: about 56 s a pass, 5 requests a second; ten feeds on
-// a host go at once). A page crawl costs the host a full article render,
+// a host wait for no token). A page crawl costs the host a full article render,
 // so a page source gets 1 a second after a burst of 3.
 var (
 	DefaultFeedPace = Pace{Rate: 5, Burst: 20, Conns: 4}
