@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/newswatch/newswatch/redact"
+	"github.com/newswatch/newswatch/store"
 )
 
 // Options tune Open. The zero value is ready to use.
@@ -133,3 +135,16 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros turns a stored time back into a time.Time (UTC).
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// ErrNotFound is returned (wrapped) when a looked-up row does not exist:
+// the store package's sentinel, so callers test one error whichever store
+// they run on.
+var ErrNotFound = store.ErrNotFound
+
+// notFound turns pgx's "no rows" into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
