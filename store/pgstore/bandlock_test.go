@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
 
@@ -176,16 +177,15 @@ func TestLockBandsFoldsCopies(t *testing.T) {
 // window sharing a band, else create one with its bands, then write the
 // item in it.
 func recordCopy(ctx context.Context, tx pgx.Tx, key string, bands []int64) error {
-	var story int64
-	err := tx.QueryRow(ctx, `SELECT story_id FROM story_bands WHERE band = ANY($1) AND created >= 0
-		ORDER BY story_id LIMIT 1`, bands).Scan(&story)
-	if errors.Is(err, pgx.ErrNoRows) {
-		if err := tx.QueryRow(ctx, `INSERT INTO stories (signature, created) VALUES ('\x00', 1) RETURNING id`).Scan(&story); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO story_bands (band, created, story_id) SELECT b, 1, $2 FROM unnest($1::bigint[]) AS b`, bands, story)
-	}
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cands, err := CandidatesTx(ctx, tx, bands, now.Add(-time.Hour))
 	if err != nil {
+		return err
+	}
+	var story int64
+	if len(cands) > 0 {
+		story = cands[0].ID
+	} else if story, err = insertStory(ctx, tx, store.NewStory{Signature: []byte(key), Bands: bands}, now); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO items (source, key, story_id, first_seen) VALUES ('s', $1, $2, 1)`, key, story)

@@ -148,3 +148,28 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// dbTime is t in the stored form, NULL when zero (as in the SQLite store).
+func dbTime(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	us := t.UnixMicro()
+	return &us
+}
+
+// goTime turns a nullable stored time back; NULL is the zero time.
+func goTime(us *int64) time.Time {
+	if us == nil {
+		return time.Time{}
+	}
+	return fromMicros(*us)
+}
+
+// Ping reports whether the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", err)
+	}
+	return nil
+}
