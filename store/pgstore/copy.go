@@ -125,12 +125,12 @@ func resetSequences(ctx context.Context, tx pgx.Tx) error {
 type kind int
 
 const (
-	text      kind = iota // TEXT NOT NULL
-	nullText              // TEXT, NULL allowed
-	integer               // INTEGER NOT NULL
-	nullInt               // INTEGER, NULL allowed
-	boolean               // BOOLEAN (0/1 in SQLite)
-	blob                  // BLOB NOT NULL
+	text     kind = iota // TEXT NOT NULL
+	nullText             // TEXT, NULL allowed
+	integer              // INTEGER NOT NULL
+	nullInt              // INTEGER, NULL allowed
+	boolean              // BOOLEAN (0/1 in SQLite)
+	blob                 // BLOB NOT NULL
 )
 
 // copyTable copies one SQLite table's columns (the same names on both
