@@ -16,11 +16,19 @@
 //     replicas.
 //   - LockBands: transaction advisory locks on a story's sorted band keys,
 //     so two replicas recording copies of one story serialise and fold them
-//     into one story.
+//     into one story; StoryCandidates reads the band look-up from the
+//     database (story_bands), so another replica's stories are candidates.
+//   - ClaimDue: due alerts claimed with FOR UPDATE SKIP LOCKED and a lease,
+//     so two replicas never deliver one alert and a dead one's claims pass
+//     to the others.
+//   - The SQLite store's fetch-state and notes methods (same shapes), so a
+//     conditional GET and a backoff hold whichever replica fetches.
+//   - CopyFromSQLite: a SQLite state copied in, for migrate-state.
 //
 // Times are stored as integer Unix microseconds, as in the SQLite store, so
 // the two schemas hold the same values and migrate-state copies them as they
-// are. The items, stories, outbox, fetch state and notes methods follow the
-// store package's interface once it settles; see docs/architecture.md
+// are. Recording items and stories (RecordFetch) and the outbox's marks
+// follow the store package's interface once it settles; see
+// docs/architecture.md
 // ("PostgreSQL and replicas").
 package pgstore
