@@ -21,6 +21,9 @@ const reserveSendSQL = `INSERT INTO channel_pacing AS p (channel, next_send) VAL
 // gap later the next reservation may post. Every replica reserves here, so
 // Slack's one message a second per channel holds across them. A
 // reservation that is not used (the replica died) only leaves a gap.
+// Replicas read the slot on their own clocks: a skew of d between two of
+// them can bring their posts d closer than gap, so keep them NTP-synced
+// and gap a little above Slack's limit.
 func (s *Store) ReserveSend(ctx context.Context, channel string, now time.Time, gap time.Duration) (time.Time, error) {
 	var at int64
 	if err := s.pool.QueryRow(ctx, reserveSendSQL, channel, micros(now), gap.Microseconds()).Scan(&at); err != nil {
