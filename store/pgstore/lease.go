@@ -33,7 +33,9 @@ var claimTickSQL = `INSERT INTO tick_leases AS l (source, tick, owner, claimed, 
 // (the replica's id), for ttl; it reports whether this replica won. Every
 // replica runs every source's schedule and calls this at each tick (after
 // the schedule's start jitter); the one that wins fetches, the others skip
-// the tick. A claim of a tick no later than the one last claimed loses, as
+// the tick. tick must be the same instant on every replica for the same
+// run (the scheduled time before jitter, on a grid common to all
+// processes: see docs/architecture.md). A claim of a tick no later than the one last claimed loses, as
 // does a claim while an earlier tick's fetch still holds an unexpired
 // lease (one fetch of a source at a time). ttl should comfortably exceed a
 // fetch, or be renewed (RenewTick), and the clock skew between replicas
