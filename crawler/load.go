@@ -65,7 +65,7 @@ func (c *Crawler) load(ctx context.Context, target string) ([]*model.Article, er
 // loadDocument decodes raw bytes and reads them as a feed, an HTML page or
 // plain text. base is where the document came from (nil for files and stdin).
 func (c *Crawler) loadDocument(source string, base *url.URL, raw []byte, contentType string) ([]*model.Article, error) {
-	body, err := fetch.ToUTF8(raw, contentType)
+	body, err := c.decode(raw, contentType, source)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,162 @@
+package fetch
+
+import (
+	"bytes"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
+)
+
+// DecideCharset picks body's encoding as browsers and feed readers do, in
+// this order:
+//
+//  1. a byte-order mark (UTF-8, UTF-32LE/BE, UTF-16LE/BE; a UTF-32LE BOM
+//     is not taken for UTF-16LE);
+//  2. XML appendix F: a document starting with "<" (or white space) in
+//     UTF-16 or UTF-32 without a BOM;
+//  3. the charset parameter of contentType;
+//  4. else an XML declaration's encoding, or else an HTML <meta> found by a
+//     prescan of the whole head (up to metaPrescanLen bytes);
+//  5. a legacy declaration (3 or 4) loses to bytes that are valid UTF-8
+//     and contain multi-byte sequences: they are UTF-8;
+//  6. with no declaration: UTF-8 when valid, else the statistical
+//     detector's answer, else windows-1252 (the superset of ISO-8859-1
+//     that browsers use for it).
+//
+// Labels follow the WHATWG Encoding Standard; an unknown label is ignored,
+// and so is a UTF-16/32 label on bytes that cannot be UTF-16/32.
+func DecideCharset(body []byte, contentType string) Charset {
+	if cs, ok := bomCharset(body); ok {
+		return cs
+	}
+	if cs, ok := sniffXMLUTF16(body); ok {
+		return cs
+	}
+	if cs, ok := declaredCharset(body, contentType); ok {
+		if cs.Name != "utf-8" && isMultiByteUTF8(body) {
+			return utf8Charset(cs.Name + " from " + cs.From)
+		}
+		return cs
+	}
+	if utf8.Valid(body) {
+		return utf8Charset("")
+	}
+	if cs, ok := detectCharset(body); ok {
+		return cs
+	}
+	return Charset{Name: "windows-1252", From: FromDefault, enc: charmap.Windows1252}
+}
+
+func utf8Charset(overrode string) Charset {
+	return Charset{Name: "utf-8", From: FromUTF8Bytes, Overrode: overrode, enc: encoding.Nop}
+}
+
+// boms, longest first where one is a prefix of another (UTF-32LE's
+// FF FE 00 00 starts with UTF-16LE's FF FE).
+var boms = []struct {
+	bom  string
+	name string
+	enc  encoding.Encoding
+}{
+	{"\x00\x00\xfe\xff", "utf-32be", utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)},
+	{"\xff\xfe\x00\x00", "utf-32le", utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)},
+	{"\xef\xbb\xbf", "utf-8", encoding.Nop},
+	{"\xfe\xff", "utf-16be", unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)},
+	{"\xff\xfe", "utf-16le", unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)},
+}
+
+func bomCharset(body []byte) (Charset, bool) {
+	for _, b := range boms {
+		if bytes.HasPrefix(body, []byte(b.bom)) {
+			return Charset{Name: b.name, From: FromBOM, enc: b.enc}, true
+		}
+	}
+	return Charset{}, false
+}
+
+// sniffXMLUTF16 is the XML spec's appendix F for documents without a BOM:
+// "<" (or white space before it) as the first UTF-32 or UTF-16 code unit,
+// the next one ASCII too. Appendix F names "<?"; any ASCII second
+// character is accepted, so a feed without a declaration is found as well.
+func sniffXMLUTF16(body []byte) (Charset, bool) {
+	if len(body) < 8 {
+		return Charset{}, false
+	}
+	first := func(b byte) bool { return b == '<' || b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+	ascii := func(b byte) bool { return b > 0 && b < utf8.RuneSelf }
+	b := body
+	switch {
+	case b[0] == 0 && b[1] == 0 && b[2] == 0 && first(b[3]) && b[4] == 0 && b[5] == 0 && b[6] == 0 && ascii(b[7]):
+		return Charset{Name: "utf-32be", From: FromXMLSniff, enc: utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)}, true
+	case first(b[0]) && b[1] == 0 && b[2] == 0 && b[3] == 0 && ascii(b[4]) && b[5] == 0 && b[6] == 0 && b[7] == 0:
+		return Charset{Name: "utf-32le", From: FromXMLSniff, enc: utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)}, true
+	case b[0] == 0 && first(b[1]) && b[2] == 0 && ascii(b[3]):
+		return Charset{Name: "utf-16be", From: FromXMLSniff, enc: unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)}, true
+	case first(b[0]) && b[1] == 0 && ascii(b[2]) && b[3] == 0:
+		return Charset{Name: "utf-16le", From: FromXMLSniff, enc: unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)}, true
+	}
+	return Charset{}, false
+}
+
+// declaredCharset is what the document says it is: the Content-Type
+// charset, else the XML declaration, else a <meta> in the head.
+func declaredCharset(body []byte, contentType string) (Charset, bool) {
+	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
+		if cs, ok := lookupLabel(params["charset"], FromContentType, body); ok {
+			return cs, true
+		}
+	}
+	if m := xmlProlog.FindSubmatch(head(body)); m != nil {
+		if cs, ok := lookupLabel(string(m[1]), FromXMLProlog, body); ok {
+			return cs, true
+		}
+	}
+	if label := metaCharset(body); label != "" {
+		if cs, ok := lookupLabel(label, FromMeta, body); ok {
+			return cs, true
+		}
+	}
+	return Charset{}, false
+}
+
+// lookupLabel resolves a charset label. A UTF-16/32 label is refused on a
+// body with no NUL byte near its start (it cannot be UTF-16/32: the BOM
+// and appendix F rules have already found those that are), except from
+// <meta>, where the HTML standard reads it as UTF-8.
+func lookupLabel(label, from string, body []byte) (Charset, bool) {
+	enc, name := charset.Lookup(strings.TrimSpace(label))
+	if enc == nil {
+		return Charset{}, false
+	}
+	if strings.HasPrefix(name, "utf-16") || strings.HasPrefix(name, "utf-32") {
+		if from == FromMeta {
+			return Charset{Name: "utf-8", From: from, enc: encoding.Nop}, true
+		}
+		if bytes.IndexByte(head(body), 0) < 0 {
+			return Charset{}, false
+		}
+	}
+	if name == "x-user-defined" {
+		enc, name = charmap.Windows1252, "windows-1252"
+	}
+	return Charset{Name: name, From: from, enc: enc}, true
+}
+
+// isMultiByteUTF8 reports bytes that are valid UTF-8 and not all ASCII:
+// text that cannot be the legacy charset a declaration names.
+func isMultiByteUTF8(body []byte) bool {
+	high := false
+	for _, b := range body {
+		if b >= utf8.RuneSelf {
+			high = true
+			break
+		}
+	}
+	return high && utf8.Valid(body)
+}
