@@ -95,9 +95,9 @@ func (c *Crawler) feedArticle(source string, base *url.URL, it *gofeed.Item) *mo
 		GUID:          capText(oneLine(it.GUID), c.maxText),
 		Link:          link,
 		CanonicalLink: canonical(link),
-		Title:         capText(oneLine(htmlToText(it.Title)), c.maxText),
-		Summary:       capText(htmlToText(it.Description), c.maxText),
-		Body:          capText(htmlToText(it.Content), c.maxText),
+		Title:         capText(oneLine(htmlToText(it.Title, c.maxText)), c.maxText),
+		Summary:       htmlToText(it.Description, c.maxText),
+		Body:          htmlToText(it.Content, c.maxText),
 		Published:     itemTime(it),
 	}
 	if a.GUID == "" && a.CanonicalLink == "" {

@@ -23,7 +23,7 @@ func TestHTMLToText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := htmlToText(tt.in); got != tt.want {
+			if got := htmlToText(tt.in, DefaultMaxTextBytes); got != tt.want {
 				t.Errorf("htmlToText(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})

@@ -1,0 +1,286 @@
+package crawler
+
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Bounds on the trees built from HTML, so memory follows the body cap and
+// not the markup's shape: a tree holds at most maxTreeElems elements and
+// about maxTreeDepth levels (Blink caps parsing depth at 512 as well).
+// Beyond them only a prefix of the document becomes a tree (for its head:
+// title, canonical link, dates) and the text comes from streamText, which
+// holds one token at a time. Real article pages have a few thousand
+// elements.
+const (
+	maxTreeElems = 50_000
+	maxTreeDepth = 512
+)
+
+// treePrefix is the length of the longest prefix of body within the tree
+// bounds: len(body) when the whole document fits. Tags that are void or
+// whose end tag is optional do not count towards the depth.
+func treePrefix(body []byte) int {
+	if bytes.Count(body, []byte("<")) <= maxTreeElems {
+		return len(body) // a cheap upper bound on the elements
+	}
+	z := html.NewTokenizer(bytes.NewReader(body))
+	off, elems, depth := 0, 0, 0
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return len(body)
+		}
+		switch tt {
+		case html.StartTagToken:
+			elems++
+			if name, _ := z.TagName(); !flatElement(atom.Lookup(name)) {
+				depth++
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); !flatElement(atom.Lookup(name)) {
+				depth = max(depth-1, 0)
+			}
+		case html.SelfClosingTagToken:
+			elems++
+		}
+		if elems > maxTreeElems || depth > maxTreeDepth {
+			return off
+		}
+		off += len(z.Raw())
+	}
+}
+
+// flatElement: void elements and those whose end tag is optional, which
+// real pages leave open by the thousand without nesting anything.
+func flatElement(a atom.Atom) bool {
+	switch a {
+	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img,
+		atom.Input, atom.Link, atom.Meta, atom.Param, atom.Source, atom.Track, atom.Wbr,
+		atom.P, atom.Li, atom.Dt, atom.Dd, atom.Option, atom.Optgroup, atom.Tr, atom.Td,
+		atom.Th, atom.Tbody, atom.Thead, atom.Tfoot, atom.Rb, atom.Rt, atom.Rp, atom.Colgroup, atom.Caption:
+		return true
+	}
+	return false
+}
+
+// parseBounded parses a page (UTF-8 HTML) into a tree within the bounds;
+// complete is false when only a prefix fitted.
+func parseBounded(body []byte) (doc *html.Node, complete bool, err error) {
+	n := treePrefix(body)
+	doc, err = html.Parse(bytes.NewReader(body[:n]))
+	return doc, n == len(body), err
+}
+
+// bodyContext parses fragments as a browser parses a feed item's HTML
+// placed in a page's body.
+var bodyContext = &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+
+// fragmentText writes the text of an HTML fragment: through a tree when
+// the fragment fits the bounds (the HTML5 tree-building rules decide where
+// an element ends, implied end tags included), else streamed.
+func fragmentText(s string, w *textWriter) {
+	if treePrefix([]byte(s)) < len(s) {
+		streamText([]byte(s), w)
+		return
+	}
+	nodes, err := html.ParseFragment(strings.NewReader(s), bodyContext)
+	if err != nil {
+		streamText([]byte(s), w)
+		return
+	}
+	w.unclosed = unclosedRaw([]byte(s))
+	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	for _, n := range nodes {
+		body.AppendChild(n)
+	}
+	nodeText(body, w)
+}
+
+// nodeText writes the text of the tree under n, in document order, until w
+// is full. It walks with the tree's own links instead of recursing, so a
+// deep tree costs no stack.
+func nodeText(root *html.Node, w *textWriter) {
+	n := root
+	for n != nil && !w.full() {
+		descend := false
+		switch n.Type {
+		case html.TextNode:
+			w.text(n.Data)
+		case html.ElementNode:
+			switch {
+			case n == root: // asked for, so shown: a <title>'s text
+				w.element(n.DataAtom)
+				descend = true
+			case w.unclosed[n.DataAtom] && swallowed(n):
+				streamText([]byte(n.FirstChild.Data), w)
+			case skippedElements[n.DataAtom]:
+			default:
+				w.element(n.DataAtom)
+				descend = true
+			}
+		case html.DocumentNode:
+			descend = true
+		}
+		if descend && n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		n = nextAfter(n, root, w)
+	}
+}
+
+// nextAfter is the node after n's subtree in document order, nil past
+// root's. Leaving an element ends its block.
+func nextAfter(n, root *html.Node, w *textWriter) *html.Node {
+	for n != root {
+		if n.Type == html.ElementNode {
+			w.element(n.DataAtom)
+		}
+		if n.NextSibling != nil {
+			return n.NextSibling
+		}
+		n = n.Parent
+	}
+	if n.Type == html.ElementNode {
+		w.element(n.DataAtom)
+	}
+	return nil
+}
+
+// swallowed reports a raw-text element that nothing follows, in a
+// document missing one of its end tags (see unclosedRaw): the tokenizer
+// read the rest of the input as its text.
+func swallowed(n *html.Node) bool {
+	c := n.FirstChild
+	if c == nil || c.Type != html.TextNode || c.NextSibling != nil {
+		return false
+	}
+	for p := n; p != nil; p = p.Parent {
+		if p.NextSibling != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// unclosedRaw lists the raw-text elements of src that have more start
+// tags than end tags: one of them was never closed. Counting tags in the
+// source is cheap and, unlike the tree, knows an end tag was missing.
+func unclosedRaw(src []byte) map[atom.Atom]bool {
+	var out map[atom.Atom]bool
+	for a := range rawTextElements {
+		name := a.String()
+		if opens := countTag(src, "<"+name); opens > 0 && opens > countTag(src, "</"+name) {
+			if out == nil {
+				out = map[atom.Atom]bool{}
+			}
+			out[a] = true
+		}
+	}
+	return out
+}
+
+// countTag counts case-insensitive occurrences of prefix (such as
+// "<script") not followed by a name character.
+func countTag(src []byte, prefix string) int {
+	n := 0
+	for i := 0; i+len(prefix) <= len(src); {
+		j := indexFold(src[i:], prefix)
+		if j < 0 {
+			break
+		}
+		k := i + j + len(prefix)
+		if k == len(src) || !isNameByte(src[k]) {
+			n++
+		}
+		i = k
+	}
+	return n
+}
+
+// indexFold is bytes.Index ignoring ASCII case, for a lower-case needle.
+func indexFold(s []byte, needle string) int {
+	first := needle[1] // after '<': a letter or '/'
+	for i := bytes.IndexByte(s, '<'); i >= 0; {
+		if i+len(needle) <= len(s) && (s[i+1]|0x20 == first || s[i+1] == first) && bytes.EqualFold(s[i:i+len(needle)], []byte(needle)) {
+			return i
+		}
+		j := bytes.IndexByte(s[i+1:], '<')
+		if j < 0 {
+			return -1
+		}
+		i += 1 + j
+	}
+	return -1
+}
+
+func isNameByte(c byte) bool {
+	c |= 0x20
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-'
+}
+
+// streamText writes the text of an HTML document or fragment token by
+// token, holding one token at a time: the bounded path for inputs too big
+// or too deep for a tree. Skipped raw-text elements (script, style...) are
+// skipped by the tokenizer itself; an unclosed one is read again as HTML. <template> and <svg> are skipped to their end tag; everything
+// else is shown.
+func streamText(data []byte, w *textWriter) {
+	for data != nil && !w.full() {
+		data = streamPass(data, w)
+	}
+}
+
+// streamPass tokenises data once; it returns the text of an unclosed
+// rescued element to read again, or nil when done.
+func streamPass(data []byte, w *textWriter) []byte {
+	z := html.NewTokenizer(bytes.NewReader(data))
+	skip := 0         // depth inside template/svg
+	var raw atom.Atom // the raw-text element whose text comes next
+	var rawText []byte
+	for !w.full() {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if raw != 0 && len(rawText) > 0 {
+				return rawText // its end tag never came
+			}
+			return nil
+		case html.TextToken:
+			switch {
+			case raw != 0 && rawTextElements[raw]:
+				rawText = append(rawText[:0], z.Text()...)
+			case raw == 0 && skip == 0:
+				w.text(string(z.Text()))
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			raw, rawText = 0, rawText[:0]
+			switch {
+			case a == atom.Template || a == atom.Svg:
+				skip = max(skip+tagDelta(tt), 0)
+			case skippedElements[a]:
+				if tt == html.StartTagToken {
+					raw = a // the tokenizer reads raw text next, for those that have it
+				}
+			case skip == 0:
+				w.element(a)
+			}
+		}
+	}
+	return nil
+}
+
+func tagDelta(tt html.TokenType) int {
+	switch tt {
+	case html.StartTagToken:
+		return 1
+	case html.EndTagToken:
+		return -1
+	}
+	return 0
+}
