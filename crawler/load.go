@@ -88,6 +88,9 @@ func (c *Crawler) loadDocument(source string, base *url.URL, raw []byte, content
 		a.Source = source
 		return []*model.Article{a}, nil
 	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil, nil // an empty file is no article
+	}
 	return []*model.Article{c.textArticle(source, baseURL, string(body))}, nil
 }
 
