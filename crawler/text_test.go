@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -51,5 +52,20 @@ func TestCapText(t *testing.T) {
 				t.Errorf("capText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCheckFeedDepth(t *testing.T) {
+	deep := strings.Repeat("<a>", maxFeedDepth+1) + strings.Repeat("</a>", maxFeedDepth+1)
+	flat := "<rss><channel>" + strings.Repeat("<item><title>x</title><br/><![CDATA[<p><p><p>]]><!-- <x> --></item>", maxFeedDepth*2) + "</channel></rss>"
+	if err := checkFeedDepth([]byte(deep)); err == nil {
+		t.Error("a feed nested too deep passed")
+	}
+	if err := checkFeedDepth([]byte(flat)); err != nil {
+		t.Errorf("a long flat feed failed: %v", err)
+	}
+	c := New(Options{})
+	if _, err := c.parseFeed("s", "", []byte(`<?xml version="1.0"?><rss version="2.0"><channel><item><title>t</title><description>`+deep+`</description></item></channel></rss>`)); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("parseFeed error %v, want the depth refused", err)
 	}
 }
