@@ -10,22 +10,23 @@ import (
 
 // Bounds on the trees built from HTML, so memory follows the body cap and
 // not the markup's shape: a tree holds at most maxTreeElems elements and
-// about maxTreeDepth levels (Blink caps parsing depth at 512 as well).
+// about maxTreeDepth levels (x/net/html refuses documents nested deeper
+// than 512, and Blink caps parsing depth at 512 as well).
 // Beyond them only a prefix of the document becomes a tree (for its head:
 // title, canonical link, dates) and the text comes from streamText, which
 // holds one token at a time. Real article pages have a few thousand
 // elements.
 const (
 	maxTreeElems = 50_000
-	maxTreeDepth = 512
+	maxTreeDepth = 500 // room for the implied html, head and body
 )
 
 // treePrefix is the length of the longest prefix of body within the tree
 // bounds: len(body) when the whole document fits. Tags that are void or
 // whose end tag is optional do not count towards the depth.
 func treePrefix(body []byte) int {
-	if bytes.Count(body, []byte("<")) <= maxTreeElems {
-		return len(body) // a cheap upper bound on the elements
+	if bytes.Count(body, []byte("<")) <= maxTreeDepth {
+		return len(body) // a cheap upper bound on elements and depth
 	}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	off, elems, depth := 0, 0, 0
@@ -68,11 +69,19 @@ func flatElement(a atom.Atom) bool {
 }
 
 // parseBounded parses a page (UTF-8 HTML) into a tree within the bounds;
-// complete is false when only a prefix fitted.
+// complete is false when only a prefix fitted. treePrefix's depth is an
+// estimate; should the parser still find the prefix too deep, shorter ones
+// are tried, and at worst the tree is empty: the text is streamed anyway.
 func parseBounded(body []byte) (doc *html.Node, complete bool, err error) {
 	n := treePrefix(body)
-	doc, err = html.Parse(bytes.NewReader(body[:n]))
-	return doc, n == len(body), err
+	for range 4 {
+		if doc, err = html.Parse(bytes.NewReader(body[:n])); err == nil {
+			return doc, n == len(body), nil
+		}
+		n /= 2
+	}
+	doc, err = html.Parse(strings.NewReader(""))
+	return doc, false, err
 }
 
 // bodyContext parses fragments as a browser parses a feed item's HTML
@@ -83,7 +92,7 @@ var bodyContext = &html.Node{Type: html.ElementNode, Data: "body", DataAtom: ato
 // the fragment fits the bounds (the HTML5 tree-building rules decide where
 // an element ends, implied end tags included), else streamed.
 func fragmentText(s string, w *textWriter) {
-	if treePrefix([]byte(s)) < len(s) {
+	if strings.Count(s, "<") > maxTreeDepth && treePrefix([]byte(s)) < len(s) {
 		streamText([]byte(s), w)
 		return
 	}
@@ -92,7 +101,7 @@ func fragmentText(s string, w *textWriter) {
 		streamText([]byte(s), w)
 		return
 	}
-	w.unclosed = unclosedRaw([]byte(s))
+	w.tail = sourceTail(s)
 	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 	for _, n := range nodes {
 		body.AppendChild(n)
@@ -115,7 +124,7 @@ func nodeText(root *html.Node, w *textWriter) {
 			case n == root: // asked for, so shown: a <title>'s text
 				w.element(n.DataAtom)
 				descend = true
-			case w.unclosed[n.DataAtom] && swallowed(n):
+			case swallowed(n, w.tail):
 				streamText([]byte(n.FirstChild.Data), w)
 			case skippedElements[n.DataAtom]:
 			default:
@@ -151,12 +160,18 @@ func nextAfter(n, root *html.Node, w *textWriter) *html.Node {
 	return nil
 }
 
-// swallowed reports a raw-text element that nothing follows, in a
-// document missing one of its end tags (see unclosedRaw): the tokenizer
-// read the rest of the input as its text.
-func swallowed(n *html.Node) bool {
+// swallowed reports a raw-text element left open at the end of the
+// input: nothing follows it, and its text runs to the document's end
+// (tail, from sourceTail), so no end tag came. The tokenizer read the rest
+// of the input as its text.
+func swallowed(n *html.Node, tail string) bool {
 	c := n.FirstChild
-	if c == nil || c.Type != html.TextNode || c.NextSibling != nil {
+	if !rawTextElements[n.DataAtom] || c == nil || c.Type != html.TextNode || c.NextSibling != nil {
+		return false
+	}
+	text := strings.TrimRightFunc(c.Data, isSpace)
+	text = text[max(0, len(text)-tailLen):]
+	if text == "" || !strings.HasSuffix(tail, text) {
 		return false
 	}
 	for p := n; p != nil; p = p.Parent {
@@ -167,66 +182,23 @@ func swallowed(n *html.Node) bool {
 	return true
 }
 
-// unclosedRaw lists the raw-text elements of src that have more start
-// tags than end tags: one of them was never closed. Counting tags in the
-// source is cheap and, unlike the tree, knows an end tag was missing.
-func unclosedRaw(src []byte) map[atom.Atom]bool {
-	var out map[atom.Atom]bool
-	for a := range rawTextElements {
-		name := a.String()
-		if opens := countTag(src, "<"+name); opens > 0 && opens > countTag(src, "</"+name) {
-			if out == nil {
-				out = map[atom.Atom]bool{}
-			}
-			out[a] = true
-		}
-	}
-	return out
-}
+// tailLen is how much of a document's end sourceTail keeps.
+const tailLen = 256
 
-// countTag counts case-insensitive occurrences of prefix (such as
-// "<script") not followed by a name character.
-func countTag(src []byte, prefix string) int {
-	n := 0
-	for i := 0; i+len(prefix) <= len(src); {
-		j := indexFold(src[i:], prefix)
-		if j < 0 {
-			break
-		}
-		k := i + j + len(prefix)
-		if k == len(src) || !isNameByte(src[k]) {
-			n++
-		}
-		i = k
-	}
-	return n
-}
-
-// indexFold is bytes.Index ignoring ASCII case, for a lower-case needle.
-func indexFold(s []byte, needle string) int {
-	first := needle[1] // after '<': a letter or '/'
-	for i := bytes.IndexByte(s, '<'); i >= 0; {
-		if i+len(needle) <= len(s) && (s[i+1]|0x20 == first || s[i+1] == first) && bytes.EqualFold(s[i:i+len(needle)], []byte(needle)) {
-			return i
-		}
-		j := bytes.IndexByte(s[i+1:], '<')
-		if j < 0 {
-			return -1
-		}
-		i += 1 + j
-	}
-	return -1
-}
-
-func isNameByte(c byte) bool {
-	c |= 0x20
-	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-'
+// sourceTail is the end of a document, as the tokenizer would give it as
+// text (line breaks normalised), without trailing space: what the text of
+// an element left open at the end of the input ends with.
+func sourceTail[T string | []byte](src T) string {
+	t := string(src[max(0, len(src)-2*tailLen):])
+	t = strings.TrimRightFunc(strings.ReplaceAll(t, "\r", ""), isSpace)
+	return t[max(0, len(t)-tailLen):]
 }
 
 // streamText writes the text of an HTML document or fragment token by
 // token, holding one token at a time: the bounded path for inputs too big
 // or too deep for a tree. Skipped raw-text elements (script, style...) are
-// skipped by the tokenizer itself; an unclosed one is read again as HTML. <template> and <svg> are skipped to their end tag; everything
+// skipped by the tokenizer itself; an unclosed one is read again as HTML.
+// <template> and <svg> are skipped to their end tag; everything
 // else is shown.
 func streamText(data []byte, w *textWriter) {
 	for data != nil && !w.full() {

@@ -8,7 +8,6 @@ import (
 	readability "codeberg.org/readeck/go-readability/v2"
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/newswatch/newswatch/model"
 )
@@ -23,8 +22,8 @@ type selectors struct {
 type page struct {
 	doc      *goquery.Document
 	body     []byte
-	complete bool // the tree holds the whole page
-	unclosed map[atom.Atom]bool
+	complete bool   // the tree holds the whole page
+	tail     string // sourceTail(body)
 }
 
 // extractPage reduces an article page (UTF-8 HTML) to an article. pageURL is
@@ -35,7 +34,7 @@ func (c *Crawler) extractPage(body []byte, pageURL *url.URL, site string, sel se
 	if err != nil {
 		return nil, err
 	}
-	p := &page{doc: goquery.NewDocumentFromNode(root), body: body, complete: complete, unclosed: unclosedRaw(body)}
+	p := &page{doc: goquery.NewDocumentFromNode(root), body: body, complete: complete, tail: sourceTail(body)}
 	canon := pageCanonical(p.doc, pageURL, site)
 	link := canon
 	if pageURL.Scheme == "http" || pageURL.Scheme == "https" {
@@ -61,7 +60,7 @@ func (c *Crawler) pageBody(p *page, pageURL *url.URL, sel string) (text string, 
 	if sel != "" {
 		var parts []string
 		p.doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
-			if t := c.selectionText(s, p.unclosed); t != "" {
+			if t := c.selectionText(s, p.tail); t != "" {
 				parts = append(parts, t)
 			}
 		})
@@ -76,11 +75,11 @@ func (c *Crawler) pageBody(p *page, pageURL *url.URL, sel string) (text string, 
 		return w.String(), nil
 	}
 	if art := readable(p.doc, pageURL); art != nil {
-		if t := c.nodeText(art.Node, p.unclosed); t != "" {
+		if t := c.nodeText(art.Node, p.tail); t != "" {
 			return t, art
 		}
 	}
-	return c.selectionText(p.doc.Find("body"), p.unclosed), nil
+	return c.selectionText(p.doc.Find("body"), p.tail), nil
 }
 
 // maxReadabilityElems bounds the pages readability scores: on larger ones
@@ -109,8 +108,8 @@ func readable(doc *goquery.Document, pageURL *url.URL) (art *readability.Article
 }
 
 // selectionText is the plain text of the selected elements.
-func (c *Crawler) selectionText(s *goquery.Selection, unclosed map[atom.Atom]bool) string {
-	w := textWriter{limit: c.maxText, unclosed: unclosed}
+func (c *Crawler) selectionText(s *goquery.Selection, tail string) string {
+	w := textWriter{limit: c.maxText, tail: tail}
 	for _, n := range s.Nodes {
 		nodeText(n, &w)
 		w.breakLine(true)
@@ -118,8 +117,8 @@ func (c *Crawler) selectionText(s *goquery.Selection, unclosed map[atom.Atom]boo
 	return strings.TrimSpace(w.String())
 }
 
-func (c *Crawler) nodeText(n *html.Node, unclosed map[atom.Atom]bool) string {
-	w := textWriter{limit: c.maxText, unclosed: unclosed}
+func (c *Crawler) nodeText(n *html.Node, tail string) string {
+	w := textWriter{limit: c.maxText, tail: tail}
 	nodeText(n, &w)
 	return strings.TrimSpace(w.String())
 }

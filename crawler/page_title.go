@@ -32,7 +32,7 @@ type heading struct {
 func (c *Crawler) titleCandidates(p *page, sel string) *titles {
 	t, doc := &titles{}, p.doc
 	if sel != "" {
-		t.selected = oneLine(c.selectionText(doc.Find(sel).First(), p.unclosed))
+		t.selected = oneLine(c.selectionText(doc.Find(sel).First(), p.tail))
 	}
 	for _, key := range []string{"og:title", "twitter:title"} {
 		q := `meta[property~="` + key + `"], meta[name~="` + key + `"]`
@@ -44,9 +44,9 @@ func (c *Crawler) titleCandidates(p *page, sel string) *titles {
 			break
 		}
 	}
-	t.title = oneLine(c.selectionText(doc.Find("title").First(), nil))
+	t.title = oneLine(c.selectionText(doc.Find("title").First(), ""))
 	doc.Find("h1").EachWithBreak(func(i int, s *goquery.Selection) bool {
-		if text := oneLine(c.selectionText(s, p.unclosed)); text != "" {
+		if text := oneLine(c.selectionText(s, p.tail)); text != "" {
 			inMain := s.Closest(`article, main, [role="main"]`).Length() > 0
 			t.h1 = append(t.h1, heading{text: text, inMain: inMain})
 		}

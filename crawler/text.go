@@ -33,7 +33,7 @@ var skippedElements = map[atom.Atom]bool{
 // rawTextElements are the skipped elements whose content the tokenizer
 // reads as raw text up to their end tag. Feeds forget that end tag; the
 // rest of the input would then be their text and vanish, so an unclosed one
-// is read as HTML instead (see unclosedRaw): an unclosed <iframe> or
+// is read as HTML instead (see swallowed): an unclosed <iframe> or
 // <script> cannot swallow the article.
 var rawTextElements = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Iframe: true, atom.Noscript: true,
@@ -61,11 +61,11 @@ func htmlToText(s string, limit int) string {
 type textWriter struct {
 	b     strings.Builder
 	limit int
-	// unclosed lists raw-text elements missing an end tag in the source
-	// (see unclosedRaw).
-	unclosed map[atom.Atom]bool
-	space    bool // a space is pending before the next word
-	newline  int  // line breaks pending before the next word (at most 2)
+	// tail is the end of the source document (sourceTail), to tell an
+	// element left open at the end (swallowed).
+	tail    string
+	space   bool // a space is pending before the next word
+	newline int  // line breaks pending before the next word (at most 2)
 }
 
 func (w *textWriter) full() bool { return w.limit > 0 && w.b.Len() >= w.limit }
