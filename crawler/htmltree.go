@@ -19,6 +19,10 @@ import (
 const (
 	maxTreeElems = 50_000
 	maxTreeDepth = 500 // room for the implied html, head and body
+	// directParseLen: a document this short is parsed without counting
+	// its elements first; at worst its tree costs a few megabytes, and
+	// the parser itself refuses one nested too deep.
+	directParseLen = 256 << 10
 )
 
 // treePrefix is the length of the longest prefix of body within the tree
@@ -73,6 +77,11 @@ func flatElement(a atom.Atom) bool {
 // estimate; should the parser still find the prefix too deep, shorter ones
 // are tried, and at worst the tree is empty: the text is streamed anyway.
 func parseBounded(body []byte) (doc *html.Node, complete bool, err error) {
+	if len(body) <= directParseLen {
+		if doc, err = html.Parse(bytes.NewReader(body)); err == nil {
+			return doc, true, nil
+		}
+	}
 	n := treePrefix(body)
 	for range 4 {
 		if doc, err = html.Parse(bytes.NewReader(body[:n])); err == nil {
@@ -92,7 +101,7 @@ var bodyContext = &html.Node{Type: html.ElementNode, Data: "body", DataAtom: ato
 // the fragment fits the bounds (the HTML5 tree-building rules decide where
 // an element ends, implied end tags included), else streamed.
 func fragmentText(s string, w *textWriter) {
-	if strings.Count(s, "<") > maxTreeDepth && treePrefix([]byte(s)) < len(s) {
+	if len(s) > directParseLen && treePrefix([]byte(s)) < len(s) {
 		streamText([]byte(s), w)
 		return
 	}
