@@ -93,10 +93,6 @@ func parseBounded(body []byte) (doc *html.Node, complete bool, err error) {
 	return doc, false, err
 }
 
-// bodyContext parses fragments as a browser parses a feed item's HTML
-// placed in a page's body.
-var bodyContext = &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-
 // fragmentText writes the text of an HTML fragment: through a tree when
 // the fragment fits the bounds (the HTML5 tree-building rules decide where
 // an element ends, implied end tags included), else streamed.
@@ -105,17 +101,23 @@ func fragmentText(s string, w *textWriter) {
 		streamText([]byte(s), w)
 		return
 	}
-	nodes, err := html.ParseFragment(strings.NewReader(s), bodyContext)
+	// In a <body> context, as a browser parses a feed item's HTML placed
+	// in a page.
+	nodes, err := html.ParseFragment(strings.NewReader(s), newBody())
 	if err != nil {
 		streamText([]byte(s), w)
 		return
 	}
 	w.tail = sourceTail(s)
-	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	body := newBody()
 	for _, n := range nodes {
 		body.AppendChild(n)
 	}
 	nodeText(body, w)
+}
+
+func newBody() *html.Node {
+	return &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 }
 
 // nodeText writes the text of the tree under n, in document order, until w
@@ -245,8 +247,8 @@ func streamPass(data []byte, w *textWriter) []byte {
 			case a == atom.Template || a == atom.Svg:
 				skip = max(skip+tagDelta(tt), 0)
 			case skippedElements[a]:
-				if tt == html.StartTagToken {
-					raw = a // the tokenizer reads raw text next, for those that have it
+				if tt == html.StartTagToken && (rawTextElements[a] || a == atom.Title) {
+					raw = a // the tokenizer reads its raw text next
 				}
 			case skip == 0:
 				w.element(a)

@@ -44,7 +44,11 @@ func (c *Crawler) titleCandidates(p *page, sel string) *titles {
 			break
 		}
 	}
-	t.title = oneLine(c.selectionText(doc.Find("title").First(), ""))
+	// The document's <title>, not an icon's <svg><title>.
+	docTitle := doc.Find("title").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return s.Closest("svg").Length() == 0
+	}).First()
+	t.title = oneLine(c.selectionText(docTitle, ""))
 	doc.Find("h1").EachWithBreak(func(i int, s *goquery.Selection) bool {
 		if text := oneLine(c.selectionText(s, p.tail)); text != "" {
 			inMain := s.Closest(`article, main, [role="main"]`).Length() > 0

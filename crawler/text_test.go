@@ -91,6 +91,7 @@ func TestStreamAgreesWithTree(t *testing.T) {
 		`<p>Video</p><iframe src="https://v.example/1"> Shelling in <b>Kherson</b>`,
 		`<p>a</p><noscript><img src=pixel></noscript><p>b</p>`,
 		`<object><param name=a value=b><embed src=x></embed> Drones hit Kharkiv</object>`,
+		`<p>Clip: <embed src=x.swf> Drones hit Kharkiv</p>`,
 		"Krem&shy;lin &amp; the &lt;Duma&gt;",
 	}
 	for _, d := range docs {
