@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html/atom"
 )
 
 // docKind is what a loaded document turned out to be.
@@ -48,10 +49,10 @@ func looksLikeHTML(body []byte, contentType string) bool {
 }
 
 // looksLikeXML reports a document that starts with actual markup: an XML
-// declaration, a doctype or comment, or a well-formed root element (a
-// name, attributes, ">" and its matching end tag at the end). A plain-text
-// note whose first line merely starts with "<" ("<!channel> Kremlin
-// says…") is text.
+// declaration, a doctype or comment, a known HTML element, or a
+// well-formed root element (a name, attributes, ">" and its matching end
+// tag at the end). A plain-text note whose first line merely starts with
+// "<" ("<!channel> Kremlin says…", "<3 Kyiv") is text.
 func looksLikeXML(body []byte) bool {
 	body = bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))
 	if bytes.HasPrefix(body, []byte("<?xml")) || bytes.HasPrefix(body, []byte("<!--")) ||
@@ -59,7 +60,10 @@ func looksLikeXML(body []byte) bool {
 		return true
 	}
 	m := xmlRoot.FindSubmatch(body[:min(len(body), sniffLen)])
-	return m != nil && bytes.HasSuffix(body, []byte("</"+string(m[1])+">"))
+	if m == nil {
+		return false
+	}
+	return atom.Lookup(bytes.ToLower(m[1])) != 0 || bytes.HasSuffix(body, []byte("</"+string(m[1])+">"))
 }
 
 // xmlRoot matches a start tag at the start of a document and captures its
