@@ -82,9 +82,9 @@ func Decode(body []byte, contentType string) ([]byte, Charset, error) {
 		if err != nil {
 			return nil, cs, fmt.Errorf("fetch: decode %s: %w", cs.Name, err)
 		}
-		// The UTF-16/32 decoders keep a BOM as U+FEFF; a legacy decoder
-		// can leave invalid sequences of a truncated body.
-		out = bytes.ToValidUTF8(trimBOMs(decoded), []byte("\uFFFD"))
+		// x/text's decoders write U+FFFD for what they cannot decode, so
+		// the result is valid UTF-8; the UTF-16/32 ones keep a BOM as U+FEFF.
+		out = trimBOMs(decoded)
 	}
 	return fixXMLProlog(out), cs, nil
 }
