@@ -107,8 +107,8 @@ func sniffXMLUTF16(body []byte) (Charset, bool) {
 // declaredCharset is what the document says it is: the Content-Type
 // charset, else the XML declaration, else a <meta> in the head.
 func declaredCharset(body []byte, contentType string) (Charset, bool) {
-	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
-		if cs, ok := lookupLabel(params["charset"], FromContentType, body); ok {
+	if label := httpCharset(contentType); label != "" {
+		if cs, ok := lookupLabel(label, FromContentType, body); ok {
 			return cs, true
 		}
 	}
@@ -123,6 +123,16 @@ func declaredCharset(body []byte, contentType string) (Charset, bool) {
 		}
 	}
 	return Charset{}, false
+}
+
+// httpCharset is the charset parameter of a Content-Type, read leniently
+// when the header is malformed ("text/html; charset=cp1251; foo"), as
+// browsers read it.
+func httpCharset(contentType string) string {
+	if _, params, err := mime.ParseMediaType(contentType); err == nil {
+		return params["charset"]
+	}
+	return contentCharset(contentType)
 }
 
 // lookupLabel resolves a charset label. A UTF-16/32 label is refused on a

@@ -71,6 +71,7 @@ func TestDecideCharset(t *testing.T) {
 		{"UTF-32LE without BOM", utf32le(feed), "", "utf-32le", FromXMLSniff},
 		{"UTF-32BE without BOM", utf32be(feed), "", "utf-32be", FromXMLSniff},
 		{"Content-Type", encode(t, charmap.Windows1251, "<p>Донецк</p>"), "text/html; charset=windows-1251", "windows-1251", FromContentType},
+		{"malformed Content-Type", encode(t, charmap.Windows1251, "<p>Донецк</p>"), "text/html; charset=cp1251; foo", "windows-1251", FromContentType},
 		{"prolog", encode(t, charmap.Windows1251, strings.Replace(ruFeed, "%s", "windows-1251", 1)), "", "windows-1251", FromXMLProlog},
 		{"meta", encode(t, charmap.KOI8R, `<meta charset="koi8-r"><p>Донецк</p>`), "", "koi8-r", FromMeta},
 		{"UTF-8 bytes over a windows-1251 prolog", []byte(strings.Replace(ruFeed, "%s", "windows-1251", 1)), "", "utf-8", FromUTF8Bytes},
