@@ -129,3 +129,17 @@ func TestHugeFragmentsAreBounded(t *testing.T) {
 		t.Errorf("deep page: %+v, %v", a, err)
 	}
 }
+
+// A listing page past the tree bounds still gives the links of its first
+// part, without building a tree of the whole page.
+func TestPickLinksOnAHugeListing(t *testing.T) {
+	page := `<html><body><ul><li><a href="/news/1">One</a></li></ul>` + strings.Repeat("<div>x</div>", maxTreeElems+10) + `<a href="/news/2">Two</a></body></html>`
+	u := mustParseURL(t, "https://news.example/news")
+	links, _, err := pickLinks([]byte(page), u, "li a, a", linkFilter{site: "news.example", max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 1 || !strings.HasSuffix(links[0].URL, "/news/1") {
+		t.Errorf("links %+v, want the first one only", links)
+	}
+}
