@@ -11,6 +11,7 @@ import (
 
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 )
 
 // TestSource is the source name of articles loaded from a URL or stdin.
@@ -26,7 +27,7 @@ const maxLoadSize = fetch.DefaultMaxBodySize
 func (c *Crawler) Load(ctx context.Context, target string) ([]*model.Article, error) {
 	articles, err := c.load(ctx, target)
 	if err != nil {
-		return nil, fmt.Errorf("crawler: %s: %w", target, err)
+		return nil, redact.Error(fmt.Errorf("crawler: %s: %w", target, err))
 	}
 	return articles, nil
 }

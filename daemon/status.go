@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/termtext"
 )
@@ -37,7 +38,7 @@ func Status(ctx context.Context, w io.Writer, cfg *config.Config) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", src.Name, fs.LastFetch.Local().Format(time.DateTime),
-			fs.LastResult, fs.ConsecutiveFailures, termtext.Cut(fs.LastError, 100))
+			fs.LastResult, fs.ConsecutiveFailures, termtext.Cut(redact.Text(fs.LastError, src.SecretParams...), 100))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
