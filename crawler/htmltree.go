@@ -20,9 +20,9 @@ const (
 	maxTreeElems = 50_000
 	maxTreeDepth = 500 // room for the implied html, head and body
 	// directParseLen: a document this short is parsed without counting
-	// its elements first; at worst its tree costs a few megabytes, and
-	// the parser itself refuses one nested too deep.
-	directParseLen = 256 << 10
+	// its elements first: it cannot hold more than maxTreeElems of them
+	// ("<b>" is 3 bytes), and the parser itself refuses one nested too deep.
+	directParseLen = 128 << 10
 )
 
 // treePrefix is the length of the longest prefix of body within the tree
