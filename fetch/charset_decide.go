@@ -39,7 +39,7 @@ func DecideCharset(body []byte, contentType string) Charset {
 		return cs
 	}
 	if cs, ok := declaredCharset(body, contentType); ok {
-		if cs.Name != "utf-8" && isMultiByteUTF8(body) {
+		if !strings.HasPrefix(cs.Name, "utf-") && isMultiByteUTF8(body) {
 			return utf8Charset(cs.Name + " from " + cs.From)
 		}
 		return cs
@@ -136,9 +136,9 @@ func httpCharset(contentType string) string {
 }
 
 // lookupLabel resolves a charset label. A UTF-16/32 label is refused on a
-// body with no NUL byte near its start (it cannot be UTF-16/32: the BOM
-// and appendix F rules have already found those that are), except from
-// <meta>, where the HTML standard reads it as UTF-8.
+// body that reads as plain 8-bit text (see textLike): servers label ASCII
+// and UTF-8 documents "utf-16" too. From <meta> it means UTF-8, as the
+// HTML standard reads it.
 func lookupLabel(label, from string, body []byte) (Charset, bool) {
 	enc, name := charset.Lookup(strings.TrimSpace(label))
 	if enc == nil {
@@ -148,7 +148,7 @@ func lookupLabel(label, from string, body []byte) (Charset, bool) {
 		if from == FromMeta {
 			return Charset{Name: "utf-8", From: from, enc: encoding.Nop}, true
 		}
-		if bytes.IndexByte(head(body), 0) < 0 {
+		if textLike(body) {
 			return Charset{}, false
 		}
 	}
@@ -156,6 +156,19 @@ func lookupLabel(label, from string, body []byte) (Charset, bool) {
 		enc, name = charmap.Windows1252, "windows-1252"
 	}
 	return Charset{Name: name, From: from, enc: enc}, true
+}
+
+// textLike reports bytes that cannot be UTF-16 or UTF-32 text: valid UTF-8
+// with no control bytes in the head. UTF-16 and UTF-32 have NULs, or C0
+// bytes as the high half of Cyrillic and other code units (0x04 for
+// "Кремль"), or are not valid UTF-8 at all (most CJK).
+func textLike(body []byte) bool {
+	for _, b := range head(body) {
+		if b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' {
+			return false
+		}
+	}
+	return utf8.Valid(body)
 }
 
 // isMultiByteUTF8 reports bytes that are valid UTF-8 and not all ASCII:

@@ -78,6 +78,8 @@ func TestDecideCharset(t *testing.T) {
 		{"UTF-8 bytes over an ISO-8859-1 Content-Type", []byte("<title>Café</title>"), "text/html; charset=ISO-8859-1", "utf-8", FromUTF8Bytes},
 		{"ASCII keeps its declaration", []byte("<title>Cafe</title>"), "text/html; charset=ISO-8859-1", "windows-1252", FromContentType},
 		{"a UTF-16 label on ASCII bytes is ignored", []byte("<rss><title>Kyiv</title></rss>"), "text/xml; charset=utf-16", "utf-8", FromUTF8Bytes},
+		{"a UTF-16 label is not overridden", utf16le(feed), "text/xml; charset=utf-16le", "utf-16le", FromXMLSniff},
+		{"UTF-16 by Content-Type, no BOM, not '<' first", utf16le("Кремль"), "text/plain; charset=utf-16le", "utf-16le", FromContentType},
 		{"meta UTF-16 means UTF-8", []byte(`<meta charset="utf-16"><p>Kyiv</p>`), "", "utf-8", FromMeta},
 		{"undeclared UTF-8", []byte("<p>Донецк</p>"), "", "utf-8", FromUTF8Bytes},
 		{"undeclared, no evidence", []byte("Caf\xe9"), "", "windows-1252", FromDefault},
