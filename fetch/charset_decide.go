@@ -18,8 +18,8 @@ import (
 //
 //  1. a byte-order mark (UTF-8, UTF-32LE/BE, UTF-16LE/BE; a UTF-32LE BOM
 //     is not taken for UTF-16LE);
-//  2. XML appendix F: a document starting with "<" (or white space) in
-//     UTF-16 or UTF-32 without a BOM;
+//  2. XML appendix F (as RFC 4627 widened it for JSON): a document whose
+//     first two characters are ASCII in UTF-16 or UTF-32 without a BOM;
 //  3. the charset parameter of contentType;
 //  4. else an XML declaration's encoding, or else an HTML <meta> found by a
 //     prescan of the whole head (up to metaPrescanLen bytes);
@@ -80,15 +80,16 @@ func bomCharset(body []byte) (Charset, bool) {
 	return Charset{}, false
 }
 
-// sniffXMLUTF16 is the XML spec's appendix F for documents without a BOM:
-// "<" (or white space before it) as the first UTF-32 or UTF-16 code unit,
-// the next one ASCII too. Appendix F names "<?"; any ASCII second
-// character is accepted, so a feed without a declaration is found as well.
+// sniffXMLUTF16 is the XML spec's appendix F for documents without a BOM,
+// widened as RFC 4627 did for JSON: the NUL bytes around two leading ASCII
+// characters ("<?", "<r", "{\"", or plain text) give UTF-32 or UTF-16 and
+// the byte order. No 8-bit document starts with NULs between its first
+// characters.
 func sniffXMLUTF16(body []byte) (Charset, bool) {
 	if len(body) < 8 {
 		return Charset{}, false
 	}
-	first := func(b byte) bool { return b == '<' || b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+	first := func(b byte) bool { return b == '\t' || b == '\n' || b == '\r' || (' ' <= b && b < 0x7f) }
 	ascii := func(b byte) bool { return b > 0 && b < utf8.RuneSelf }
 	b := body
 	switch {

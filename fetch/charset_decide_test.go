@@ -70,6 +70,8 @@ func TestDecideCharset(t *testing.T) {
 		{"UTF-16BE without BOM", utf16be(feed), "", "utf-16be", FromXMLSniff},
 		{"UTF-32LE without BOM", utf32le(feed), "", "utf-32le", FromXMLSniff},
 		{"UTF-32BE without BOM", utf32be(feed), "", "utf-32be", FromXMLSniff},
+		{"UTF-16LE JSON without BOM", utf16le(`{"version": "https://jsonfeed.org/version/1.1"}`), "application/json", "utf-16le", FromXMLSniff},
+		{"UTF-16BE plain text without BOM", utf16be("Kyiv, Donetsk"), "", "utf-16be", FromXMLSniff},
 		{"Content-Type", encode(t, charmap.Windows1251, "<p>Донецк</p>"), "text/html; charset=windows-1251", "windows-1251", FromContentType},
 		{"malformed Content-Type", encode(t, charmap.Windows1251, "<p>Донецк</p>"), "text/html; charset=cp1251; foo", "windows-1251", FromContentType},
 		{"prolog", encode(t, charmap.Windows1251, strings.Replace(ruFeed, "%s", "windows-1251", 1)), "", "windows-1251", FromXMLProlog},
