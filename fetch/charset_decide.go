@@ -24,7 +24,9 @@ import (
 //  4. else an XML declaration's encoding, or else an HTML <meta> found by a
 //     prescan of the whole head (up to metaPrescanLen bytes);
 //  5. a legacy declaration (3 or 4) loses to bytes that are valid UTF-8
-//     and contain multi-byte sequences: they are UTF-8;
+//     and contain multi-byte sequences: they are UTF-8; and a UTF-8
+//     declaration on bytes that are mostly invalid UTF-8 is set aside for
+//     the detector (a server's default header over a windows-1251 page);
 //  6. with no declaration: UTF-8 when valid, else the statistical
 //     detector's answer, else windows-1252 (the superset of ISO-8859-1
 //     that browsers use for it).
@@ -38,19 +40,55 @@ func DecideCharset(body []byte, contentType string) Charset {
 	if cs, ok := sniffXMLUTF16(body); ok {
 		return cs
 	}
+	overrode := ""
 	if cs, ok := declaredCharset(body, contentType); ok {
-		if !strings.HasPrefix(cs.Name, "utf-") && isMultiByteUTF8(body) {
+		switch {
+		case !strings.HasPrefix(cs.Name, "utf-") && isMultiByteUTF8(body):
 			return utf8Charset(cs.Name + " from " + cs.From)
+		case cs.Name != "utf-8" || !mostlyNotUTF8(body):
+			return cs
 		}
-		return cs
+		// Declared UTF-8, but hardly a byte of it is: a server's default
+		// header over a legacy page. The document's own declaration, else
+		// the detector, as for undeclared text.
+		overrode = cs.Name + " from " + cs.From
+		if next, ok := declaredCharset(body, ""); ok && cs.From == FromContentType && next.Name != "utf-8" {
+			next.Overrode = overrode
+			return next
+		}
 	}
 	if utf8.Valid(body) {
 		return utf8Charset("")
 	}
 	if cs, ok := detectCharset(body); ok {
+		cs.Overrode = overrode
 		return cs
 	}
+	if overrode != "" {
+		return Charset{Name: "utf-8", From: FromContentType, enc: encoding.Nop}
+	}
 	return Charset{Name: "windows-1252", From: FromDefault, enc: charmap.Windows1252}
+}
+
+// mostlyNotUTF8 reports bytes that are far from UTF-8: more invalid
+// sequences than valid multi-byte ones, and at least a few. A UTF-8 page
+// with a stray bad byte is still UTF-8 (the byte becomes U+FFFD).
+func mostlyNotUTF8(body []byte) bool {
+	valid, invalid := 0, 0
+	for i := 0; i < len(body); {
+		if body[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && size == 1 {
+			invalid++
+		} else {
+			valid++
+		}
+		i += size
+	}
+	return invalid >= 8 && invalid > valid
 }
 
 func utf8Charset(overrode string) Charset {

@@ -83,6 +83,9 @@ func TestDecideCharset(t *testing.T) {
 		{"a UTF-16 label is not overridden", utf16le(feed), "text/xml; charset=utf-16le", "utf-16le", FromXMLSniff},
 		{"UTF-16 by Content-Type, no BOM, not '<' first", utf16le("Кремль"), "text/plain; charset=utf-16le", "utf-16le", FromContentType},
 		{"meta UTF-16 means UTF-8", []byte(`<meta charset="utf-16"><p>Kyiv</p>`), "", "utf-8", FromMeta},
+		{"a UTF-8 header over a windows-1251 page with its meta", encode(t, charmap.Windows1251, `<meta charset="windows-1251"><p>Песков заявил, что Кремль не получал предложений</p>`), "text/html; charset=utf-8", "windows-1251", FromMeta},
+		{"a UTF-8 header over an undeclared windows-1251 page", encode(t, charmap.Windows1251, "<p>"+sampleText(t, "ru.txt")+"</p>"), "text/html; charset=utf-8", "windows-1251", FromDetector},
+		{"a UTF-8 page with a few bad bytes stays UTF-8", []byte("<p>Кремль \xff\xfe Донецк Харків</p>"), "text/html; charset=utf-8", "utf-8", FromContentType},
 		{"undeclared UTF-8", []byte("<p>Донецк</p>"), "", "utf-8", FromUTF8Bytes},
 		{"undeclared, no evidence", []byte("Caf\xe9"), "", "windows-1252", FromDefault},
 	}
