@@ -66,6 +66,13 @@ func TestOpenSessions(t *testing.T) {
 	if got := s.Pool().Config().MaxConns; got != 3 {
 		t.Errorf("MaxConns = %d, want 3", got)
 	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("ping: %v", err)
+	}
+	s.Close()
+	if err := s.Ping(context.Background()); err == nil {
+		t.Error("ping of a closed store succeeded")
+	}
 }
 
 func TestIsURL(t *testing.T) {
