@@ -56,8 +56,9 @@ func IsURL(state string) bool {
 
 // Open connects to the database at dsn, a postgres:// URL (its password
 // may be in the URL, in PGPASSWORD or in ~/.pgpass, as libpq reads them),
-// applies pending migrations and returns the store. No error or log line
-// ever shows the password: every message passes through redact.
+// applies pending migrations and returns the store. No error shows the
+// password: Open's pass through redact, and pgx's own later errors name
+// the user and database, never the password.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if !IsURL(dsn) {
 		// Not quoted: redact knows URLs, not key=value strings.
