@@ -16,7 +16,7 @@ import (
 // Defaults for the zero values of Options.
 const (
 	DefaultMaxArticles  = 30
-	DefaultMaxTextBytes = 64 << 10
+	DefaultMaxTextBytes = 1 << 20
 )
 
 // Options configures a Crawler.
@@ -28,7 +28,7 @@ type Options struct {
 	// whose own MaxArticles is zero; default 30.
 	MaxArticles int
 	// MaxTextBytes caps each text field of an article (cut at a rune
-	// boundary); default 64 KiB.
+	// boundary); default 1 MiB, above any real article.
 	MaxTextBytes int
 	// Logger receives one line per skipped article page; default discards.
 	Logger *slog.Logger

@@ -65,7 +65,7 @@ func (c *Crawler) get(ctx context.Context, r fetch.Request) (*fetch.Response, []
 	if resp.NotModified {
 		return resp, nil, nil
 	}
-	body, err := fetch.ToUTF8(resp.Body, resp.ContentType)
+	body, err := c.decode(resp.Body, resp.ContentType, resp.URL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("decode %s: %w", redact.URL(resp.URL), err)
 	}

@@ -66,7 +66,7 @@ func (c *Crawler) load(ctx context.Context, target string) ([]*model.Article, er
 // loadDocument decodes raw bytes and reads them as a feed, an HTML page or
 // plain text. base is where the document came from (nil for files and stdin).
 func (c *Crawler) loadDocument(source string, base *url.URL, raw []byte, contentType string) ([]*model.Article, error) {
-	body, err := fetch.ToUTF8(raw, contentType)
+	body, err := c.decode(raw, contentType, source)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,9 @@ func (c *Crawler) loadDocument(source string, base *url.URL, raw []byte, content
 		}
 		a.Source = source
 		return []*model.Article{a}, nil
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil, nil // an empty file is no article
 	}
 	return []*model.Article{c.textArticle(source, baseURL, string(body))}, nil
 }

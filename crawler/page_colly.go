@@ -64,7 +64,7 @@ func (c *Crawler) crawlArticle(col *pageCollector, link, site string, sel select
 	if page.contentType != "" && !looksLikeHTML(page.body, page.contentType) {
 		return nil, fmt.Errorf("%w: %s", errNotHTML, page.contentType)
 	}
-	body, err := fetch.ToUTF8(page.body, page.contentType)
+	body, err := c.decode(page.body, page.contentType, page.url.String())
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
@@ -102,8 +102,8 @@ func (c *Crawler) collector(ctx context.Context, allow bool, site string) *pageC
 	col.SetRedirectHandler(stayOnSite(site))
 	pc := &pageCollector{col: col, ctx: ctx}
 	col.OnResponseHeaders(func(r *colly.Response) {
-		// Keep the charset for fetch.ToUTF8 and hide it from colly, which
-		// would otherwise convert the body first and ToUTF8 a second time.
+		// Keep the charset for fetch.Decode and hide it from colly, which
+		// would otherwise convert the body first and Decode a second time.
 		r.Ctx.Put("content_type", r.Headers.Get("Content-Type"))
 		r.Headers.Del("Content-Type")
 	})
