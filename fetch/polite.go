@@ -38,6 +38,11 @@ func newLane(base Pace, factor float64) *lane {
 	return &lane{base: base, slots: make(chan struct{}, base.Conns), lim: rate.NewLimiter(r, b)}
 }
 
+// forgetPenalty is how long a lowered host must be left alone before the
+// table may forget it (and with it the penalty): by then steady success
+// would have restored most of its rate anyway.
+const forgetPenalty = 10 * time.Minute
+
 // sweepMin is the table size (hosts, robots.txt entries) below which
 // nothing is swept.
 const sweepMin = 256
@@ -77,8 +82,8 @@ func (c *Client) unref(h *hostState) {
 }
 
 // sweepHosts forgets the hosts that a fresh state would treat the same:
-// unused, past their Retry-After and penalty, and idle long enough for
-// their buckets to have refilled. A daemon meets an unbounded number of
+// unused, past their Retry-After, idle long enough for their buckets to
+// have refilled, and not lowered by trouble in the last forgetPenalty. A daemon meets an unbounded number of
 // hosts over its life (redirect targets, subdomains a listing page links
 // to), so the table must not keep them all. It sweeps when the table has
 // doubled since the last sweep, so the cost is amortised over insertions.
@@ -89,7 +94,8 @@ func (c *Client) sweepHosts() {
 	}
 	now := c.now()
 	for k, h := range c.hosts {
-		if h.users == 0 && h.factor >= 1 && !now.Before(h.until) && now.Sub(h.idle) >= h.refill() {
+		penalised := h.factor < 1 && now.Sub(h.idle) < forgetPenalty
+		if h.users == 0 && !penalised && !now.Before(h.until) && now.Sub(h.idle) >= h.refill() {
 			delete(c.hosts, k)
 		}
 	}
