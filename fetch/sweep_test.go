@@ -97,3 +97,35 @@ func TestRobotsCacheSwept(t *testing.T) {
 		t.Error("an entry in use was dropped")
 	}
 }
+
+// A host whose rate trouble lowered is kept (with its penalty) while it is
+// in use or recently so, and may be forgotten after forgetPenalty alone.
+func TestPenalisedHostSwept(t *testing.T) {
+	o := testOptions()
+	o.Unpaced = false
+	c := New(o)
+	clock := &fakeClock{t: time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)}
+	c.now = clock.Now
+	h, release, err := c.acquire(context.Background(), "sick.test", feedClass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.adapt(h, outcome{resp: &http.Response{StatusCode: http.StatusInternalServerError}})
+	release()
+	sweep := func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.hostsSweepAt = 0
+		c.sweepHosts()
+	}
+	clock.Advance(forgetPenalty - time.Second)
+	sweep()
+	if c.hosts["sick.test"] != h {
+		t.Fatal("a host lowered less than forgetPenalty ago was forgotten, and its penalty with it")
+	}
+	clock.Advance(2 * time.Second)
+	sweep()
+	if _, ok := c.hosts["sick.test"]; ok {
+		t.Error("a lowered host left alone for forgetPenalty was kept")
+	}
+}
