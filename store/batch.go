@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/newswatch/newswatch/model"
 )
 
 // RecordResult is the outcome of one Record of a RecordBatch or RecordFetch.
@@ -32,10 +34,11 @@ var touchItemsSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key IN 
 
 // RecordFetch writes a fetch in one transaction: each record as Record
 // would, then the last_seen of the Seen keys not among the records. A
-// record with alerts runs inside its own savepoint: when it fails (say with
-// ErrDuplicateAlert, another process having alerted the story meanwhile) it
-// is rolled back alone and reported in its result, and so is every record
-// whose StoryOf names it. Every statement is prepared once per store. The
+// record that may hit ErrDuplicateAlert (an AlertNew for a story older
+// than the fetch, which another process may have alerted meanwhile, or two
+// in one channel) runs inside its own savepoint: when it fails it is rolled
+// back alone and reported in its result, and so is every record whose
+// StoryOf names it. Any other failure fails the fetch. Every statement is prepared once per store. The
 // caller decides each record knowing the ones before it in the fetch (two
 // copies of a story in one feed must see each other): it looks items up
 // with KnownItems before and folds its own decisions in, and points a copy
@@ -191,11 +194,11 @@ type savepointResult struct {
 	story  storyRow
 }
 
-// recordOne writes r in tx. Only a record with alerts can fail on its own
-// (a unique alert per story and channel), so only it pays for a
-// savepoint; any other failure fails the whole fetch.
+// recordOne writes r in tx. Only a record that may break the one AlertNew
+// per story and channel can fail on its own, so only it pays for a
+// savepoint (see mayConflict); any other failure fails the whole fetch.
 func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, r Record, now time.Time) (savepointResult, error) {
-	if len(r.Alerts) > 0 {
+	if mayConflict(r) {
 		return s.recordSavepoint(ctx, tx, r, now)
 	}
 	st, err := s.record(ctx, tx, r, now)
@@ -203,6 +206,25 @@ func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, r Record, now time.T
 		return savepointResult{}, fmt.Errorf("record %s %q: %w", r.Item.Source, r.Item.Key, err)
 	}
 	return savepointResult{result: RecordResult{StoryID: storyOf(r, st)}, story: st}, nil
+}
+
+// mayConflict reports whether r may hit ErrDuplicateAlert: it adds an
+// AlertNew (or a parentless follow-up, which may become one) to a story
+// that existed before this transaction, which another process may have
+// alerted meanwhile, or two in one channel. A story founded in this fetch
+// (NewStory, StoryOf) has no alert anywhere else yet.
+func mayConflict(r Record) bool {
+	channels := map[string]bool{}
+	for _, a := range r.Alerts {
+		if a.Kind != model.AlertNew && a.ParentID != 0 {
+			continue
+		}
+		if (r.NewStory == nil && r.StoryOf == 0) || channels[a.Channel] {
+			return true
+		}
+		channels[a.Channel] = true
+	}
+	return false
 }
 
 func storyOf(r Record, st storyRow) int64 {

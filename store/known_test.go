@@ -245,3 +245,27 @@ func TestNonEmptyPairs(t *testing.T) {
 		t.Errorf("nonEmptyPairs = %q, %q", ks, ls)
 	}
 }
+
+func TestMayConflict(t *testing.T) {
+	alert := func(kind model.AlertKind, ch string, parent int64) model.Alert {
+		return model.Alert{Kind: kind, Channel: ch, ParentID: parent}
+	}
+	tests := []struct {
+		name string
+		r    Record
+		want bool
+	}{
+		{"no alerts", Record{Item: Item{StoryID: 5}}, false},
+		{"new alert on an old story", Record{Item: Item{StoryID: 5}, Alerts: []model.Alert{alert(model.AlertNew, "#a", 0)}}, true},
+		{"parentless follow-up on an old story", Record{Item: Item{StoryID: 5}, Alerts: []model.Alert{alert(model.AlertFollowUp, "#a", 0)}}, true},
+		{"follow-up with its parent", Record{Item: Item{StoryID: 5}, Alerts: []model.Alert{alert(model.AlertFollowUp, "#a", 9)}}, false},
+		{"new story, one alert a channel", Record{NewStory: &NewStory{}, Alerts: []model.Alert{alert(model.AlertNew, "#a", 0), alert(model.AlertNew, "#b", 0)}}, false},
+		{"new story, two in one channel", Record{NewStory: &NewStory{}, Alerts: []model.Alert{alert(model.AlertNew, "#a", 0), alert(model.AlertNew, "#a", 0)}}, true},
+		{"a story founded in the fetch", Record{StoryOf: 1, Alerts: []model.Alert{alert(model.AlertNew, "#b", 0)}}, false},
+	}
+	for _, tt := range tests {
+		if got := mayConflict(tt.r); got != tt.want {
+			t.Errorf("%s: mayConflict = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
