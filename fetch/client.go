@@ -75,7 +75,7 @@ func New(o Options) *Client {
 		opt:    o,
 		now:    time.Now,
 		sleep:  sleepCtx,
-		paces:  paces{feeds: o.Feeds, pages: o.Pages, hosts: o.Hosts, off: o.Unpaced},
+		paces:  paces{feeds: o.Feeds, pages: o.Pages, hosts: o.Hosts, off: o.Unpaced, global: o.GlobalConns},
 		global: make(chan struct{}, o.GlobalConns),
 		hosts:  make(map[string]*hostState),
 		robots: make(map[string]*robotsEntry),
@@ -166,7 +166,7 @@ func (c *Client) SetPaces(feeds, pages Pace, hosts []HostPace) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.paces = paces{feeds: feeds, pages: pages, hosts: append([]HostPace(nil), hosts...), off: c.paces.off}
+	c.paces = paces{feeds: feeds, pages: pages, hosts: append([]HostPace(nil), hosts...), off: c.paces.off, global: c.paces.global}
 	c.gen++
 }
 

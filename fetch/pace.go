@@ -21,7 +21,8 @@ type Pace struct {
 // ("news.example.com") or every subdomain of one ("*.example.com", which
 // does not cover example.com itself). The most specific match wins. Its
 // zero fields keep the default pace of the request's kind (Feeds or
-// Pages).
+// Pages), except that an unlimited Rate without Conns lifts the per-host
+// cap to the global one.
 type HostPace struct {
 	Match string
 	Pace  Pace
@@ -66,6 +67,7 @@ type paces struct {
 	feeds, pages Pace
 	hosts        []HostPace
 	off          bool // no rate limits at all (tests); caps still hold
+	global       int  // the process's cap, an unlimited host's default Conns
 }
 
 // pace is the pace for host and class.
@@ -75,6 +77,11 @@ func (p *paces) pace(host string, cl class) Pace {
 		base = p.pages
 	}
 	if hp, ok := matchHost(p.hosts, host); ok {
+		if hp.Rate == rate.Inf && hp.Conns == 0 {
+			// Unlimited means unpaced: the per-host cap would be pacing
+			// by another name. Only the process's cap remains.
+			hp.Conns = p.global
+		}
 		base = overlay(base, hp)
 	}
 	if p.off {

@@ -145,6 +145,29 @@ func TestHostPaces(t *testing.T) {
 	}
 }
 
+// rate: unlimited without connections leaves only the global cap.
+func TestUnlimitedHostConnections(t *testing.T) {
+	c := New(Options{GlobalConns: 40, Hosts: []HostPace{
+		{Match: "mine.test", Pace: Pace{Rate: rate.Inf}},
+		{Match: "capped.test", Pace: Pace{Rate: rate.Inf, Conns: 3}},
+		{Match: "slow.test", Pace: Pace{Rate: 1}},
+	}})
+	tests := []struct {
+		host         string
+		feeds, pages int
+	}{
+		{"mine.test", 40, 40},
+		{"capped.test", 3, 3},
+		{"slow.test", DefaultFeedPace.Conns, DefaultPagePace.Conns},
+		{"other.test", DefaultFeedPace.Conns, DefaultPagePace.Conns},
+	}
+	for _, tt := range tests {
+		if feeds, pages := c.Paces(tt.host); feeds.Conns != tt.feeds || pages.Conns != tt.pages {
+			t.Errorf("%s: connections %d for feeds, %d for pages; want %d, %d", tt.host, feeds.Conns, pages.Conns, tt.feeds, tt.pages)
+		}
+	}
+}
+
 func TestMatchHost(t *testing.T) {
 	hosts := []HostPace{
 		{Match: "*.example.com", Pace: Pace{Burst: 1}},
