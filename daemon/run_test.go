@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/newswatch/newswatch/fetch"
 )
@@ -253,7 +254,7 @@ func TestHostsAppliedOnReload(t *testing.T) {
 	h.writeConfig(base + "hosts:\n  - match: '*.example'\n    rate: unlimited\n    connections: 9\n")
 	h.d.reload(h.configPath(), sched)
 	feeds, _ = h.d.fetch.Paces("news.example")
-	if !math.IsInf(float64(feeds.Rate), 1) || feeds.Conns != 9 || feeds.Burst != fetch.DefaultFeedPace.Burst {
+	if feeds.Rate != rate.Inf || feeds.Conns != 9 || feeds.Burst != fetch.DefaultFeedPace.Burst {
 		t.Errorf("paces after reload = %+v, want unlimited with 9 connections", feeds)
 	}
 	sched.stop(t.Context())

@@ -77,6 +77,7 @@ func (p *paces) pace(host string, cl class) Pace {
 		base = p.pages
 	}
 	if hp, ok := matchHost(p.hosts, host); ok {
+		hp.Rate = infLimit(hp.Rate)
 		if hp.Rate == rate.Inf && hp.Conns == 0 {
 			// Unlimited means unpaced: the per-host cap would be pacing
 			// by another name. Only the process's cap remains.
@@ -106,10 +107,19 @@ func overlay(base, p Pace) Pace {
 
 func normalPace(p Pace) Pace {
 	p.Burst, p.Conns = max(p.Burst, 1), max(p.Conns, 1)
-	if p.Rate <= 0 {
+	if p.Rate = infLimit(p.Rate); p.Rate <= 0 {
 		p.Rate = rate.Inf
 	}
 	return p
+}
+
+// infLimit maps an infinite float (what "unlimited" parses to) to rate.Inf,
+// the one value the limiter treats as no limit.
+func infLimit(r rate.Limit) rate.Limit {
+	if math.IsInf(float64(r), 1) {
+		return rate.Inf
+	}
+	return r
 }
 
 // matchHost returns the pace of the most specific entry naming host: an

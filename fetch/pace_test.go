@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -148,7 +149,7 @@ func TestHostPaces(t *testing.T) {
 // rate: unlimited without connections leaves only the global cap.
 func TestUnlimitedHostConnections(t *testing.T) {
 	c := New(Options{GlobalConns: 40, Hosts: []HostPace{
-		{Match: "mine.test", Pace: Pace{Rate: rate.Inf}},
+		{Match: "mine.test", Pace: Pace{Rate: rate.Limit(math.Inf(1))}}, // as the config has it
 		{Match: "capped.test", Pace: Pace{Rate: rate.Inf, Conns: 3}},
 		{Match: "slow.test", Pace: Pace{Rate: 1}},
 	}})
