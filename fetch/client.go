@@ -132,15 +132,18 @@ func (c *Client) newTransport(allowPrivate bool) *http.Transport {
 	}
 	d := &guardedDialer{allowPrivate: allowPrivate, resolver: c.opt.Resolver, dial: dial}
 	return &http.Transport{
-		Proxy:                  nil,
-		DialContext:            d.dialContext,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    shortTimeout,
-		ResponseHeaderTimeout:  c.opt.Timeout,
-		ExpectContinueTimeout:  time.Second,
-		DisableCompression:     true,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    max(c.opt.Feeds.Conns, c.opt.Pages.Conns, 2),
+		Proxy:                 nil,
+		DialContext:           d.dialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   shortTimeout,
+		ResponseHeaderTimeout: c.opt.Timeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		MaxIdleConns:          100,
+		// A host's cap may be up to the global one (hosts:); keeping
+		// fewer idle would close and redial connections it reuses.
+		// MaxIdleConns bounds the total.
+		MaxIdleConnsPerHost:    c.opt.GlobalConns,
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 	}
