@@ -143,6 +143,6 @@ func openBench(b *testing.B) *Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(s.Close)
+	b.Cleanup(func() { s.Close() })
 	return s
 }

@@ -30,18 +30,22 @@ func (s *Store) FetchState(ctx context.Context, source string) (store.FetchState
 	return store.FetchState{}, fmt.Errorf("pgstore: fetch state %q: %w", source, notFound(err))
 }
 
+const saveFetchStateSQL = `INSERT INTO fetch_state (` + fetchStateColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (source) DO UPDATE SET
+		etag = excluded.etag, last_modified = excluded.last_modified,
+		last_fetch = excluded.last_fetch, last_result = excluded.last_result,
+		last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
+		next_attempt = excluded.next_attempt, fetched = excluded.fetched`
+
+func fetchStateArgs(fs store.FetchState) []any {
+	return []any{fs.Source, fs.ETag, fs.LastModified, dbTime(fs.LastFetch), fs.LastResult, fs.LastError,
+		fs.ConsecutiveFailures, dbTime(fs.NextAttempt), fs.Fetched}
+}
+
 // SaveFetchState inserts or replaces the state of fs.Source.
 func (s *Store) SaveFetchState(ctx context.Context, fs store.FetchState) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO fetch_state (`+fetchStateColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (source) DO UPDATE SET
-			etag = excluded.etag, last_modified = excluded.last_modified,
-			last_fetch = excluded.last_fetch, last_result = excluded.last_result,
-			last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
-			next_attempt = excluded.next_attempt, fetched = excluded.fetched`,
-		fs.Source, fs.ETag, fs.LastModified, dbTime(fs.LastFetch), fs.LastResult, fs.LastError,
-		fs.ConsecutiveFailures, dbTime(fs.NextAttempt), fs.Fetched)
-	if err != nil {
+	if _, err := s.pool.Exec(ctx, saveFetchStateSQL, fetchStateArgs(fs)...); err != nil {
 		return fmt.Errorf("pgstore: save fetch state %q: %w", fs.Source, err)
 	}
 	return nil

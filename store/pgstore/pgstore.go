@@ -2,6 +2,8 @@ package pgstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,6 +32,19 @@ type Options struct {
 	// SecretParams names query parameters of the URL whose values are
 	// secret (the config's ${VAR} values), hidden in every error.
 	SecretParams []string
+	// Owner names this replica in outbox claims (DueAlerts claims for it;
+	// the marks check it). "" means a random id per Open.
+	Owner string
+	// ClaimLease is how long DueAlerts' claims last; 0 means
+	// DefaultClaimLease.
+	ClaimLease time.Duration
+	// Similar confirms that two story signatures are one story (the
+	// daemon passes story.Similar). RecordFetch uses it to fold a new
+	// story into one another replica founded meanwhile; nil never folds.
+	Similar func(a, b []byte) bool
+	// FoldWithin is how recent such a story must be; 0 means
+	// DefaultFoldWithin. Keep it within the story window.
+	FoldWithin time.Duration
 }
 
 // DefaultAliveWithin is how recent a heartbeat must be, by default, for a
@@ -41,6 +56,10 @@ type Store struct {
 	pool        *pgxpool.Pool
 	now         func() time.Time // nil: the database's clock
 	aliveWithin time.Duration
+	owner       string
+	claimLease  time.Duration
+	similar     func(a, b []byte) bool
+	foldWithin  time.Duration
 }
 
 // ErrNotPostgresURL is returned by Open for a DSN that is not a
@@ -84,9 +103,19 @@ func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, now: opts.Now, aliveWithin: opts.AliveWithin}
+	s := &Store{pool: pool, now: opts.Now, aliveWithin: opts.AliveWithin, owner: opts.Owner,
+		claimLease: opts.ClaimLease, similar: opts.Similar, foldWithin: opts.FoldWithin}
 	if s.aliveWithin <= 0 {
 		s.aliveWithin = DefaultAliveWithin
+	}
+	if s.owner == "" {
+		s.owner = NewReplicaID()
+	}
+	if s.claimLease <= 0 {
+		s.claimLease = DefaultClaimLease
+	}
+	if s.foldWithin <= 0 {
+		s.foldWithin = DefaultFoldWithin
 	}
 	return s, nil
 }
@@ -111,8 +140,31 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 // tests.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Close closes the pool, waiting for connections in use to be returned.
-func (s *Store) Close() { s.pool.Close() }
+// Owner is the id this store claims outbox alerts under.
+func (s *Store) Owner() string { return s.owner }
+
+// NewReplicaID is a random replica id (16 hex digits).
+func NewReplicaID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Close gives back this store's outbox claims that it did not deliver
+// (so another replica takes them at once rather than when their lease
+// ends), then closes the pool, waiting for connections in use to be
+// returned.
+func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_by = '', claim_expires = NULL
+		WHERE claimed_by = $1 AND state = 'pending'`, s.owner)
+	s.pool.Close()
+	if err != nil {
+		return fmt.Errorf("pgstore: close: release claims: %w", err)
+	}
+	return nil
+}
 
 // clock is the time to pass to SQL that takes "now" as a parameter: the
 // injected clock's Unix microseconds, or nil for the database's clock (the

@@ -1,0 +1,161 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/newswatch/newswatch/store"
+)
+
+// Items are shared by the replicas: an item read by one is known to all,
+// and the same canonical link from two sources is one article whichever
+// replica reads it. The methods are the SQLite store's, same meaning.
+
+const itemColumns = `source, key, canonical_link, content_hash, rules, story_id, published, first_seen`
+
+// knownSQL finds a fetch's items by (source, key) and, from any source, by
+// canonical link: the first seen item with each link (then by source and
+// key, as the SQLite store orders them). The first column says which half
+// a row answers. Arrays keep it one statement whatever the fetch's size.
+const knownSQL = `SELECT FALSE, ` + itemColumns + ` FROM items WHERE source = $1 AND key = ANY($2)
+	UNION ALL
+	SELECT TRUE, * FROM (SELECT DISTINCT ON (canonical_link) ` + itemColumns + ` FROM items
+		WHERE canonical_link = ANY($3) ORDER BY canonical_link, first_seen, source, key) AS l`
+
+// KnownItems looks up a fetch's items, as store.SQLite.KnownItems does:
+// the source's items with these keys, and the first seen item (any
+// source) with each canonical link. Empty keys and links are ignored.
+func (s *Store) KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error) {
+	k := store.Known{ByKey: map[string]store.Item{}, ByLink: map[string]store.Item{}}
+	rows, err := s.pool.Query(ctx, knownSQL, source, nonEmpty(keys), nonEmpty(links))
+	if err != nil {
+		return store.Known{}, fmt.Errorf("pgstore: known items %s: %w", source, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var byLink bool
+		it, err := scanItem(rows, &byLink)
+		if err != nil {
+			return store.Known{}, fmt.Errorf("pgstore: known items %s: %w", source, err)
+		}
+		if byLink {
+			k.ByLink[it.CanonicalLink] = it
+		} else {
+			k.ByKey[it.Key] = it
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.Known{}, fmt.Errorf("pgstore: known items %s: %w", source, err)
+	}
+	return k, nil
+}
+
+func nonEmpty(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Item returns the item with the given source and key, or ErrNotFound.
+func (s *Store) Item(ctx context.Context, source, key string) (store.Item, error) {
+	rows, err := s.pool.Query(ctx, `SELECT FALSE, `+itemColumns+` FROM items WHERE source = $1 AND key = $2`, source, key)
+	if err == nil {
+		defer rows.Close()
+		if rows.Next() {
+			var byLink bool
+			return scanItem(rows, &byLink)
+		}
+		err = rows.Err()
+		if err == nil {
+			err = ErrNotFound
+		}
+	}
+	return store.Item{}, fmt.Errorf("pgstore: item %s %q: %w", source, key, err)
+}
+
+// SeenLink reports whether any source has an item with the canonical link.
+func (s *Store) SeenLink(ctx context.Context, canonicalLink string) (bool, error) {
+	var seen bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE canonical_link = $1)`, canonicalLink).Scan(&seen)
+	if err != nil {
+		return false, fmt.Errorf("pgstore: seen link %q: %w", canonicalLink, err)
+	}
+	return seen, nil
+}
+
+// scanItem reads a row of knownSQL: its half, then the item.
+func scanItem(rows pgx.Rows, byLink *bool) (store.Item, error) {
+	var it store.Item
+	var link *string
+	var rules string
+	var story, published, firstSeen *int64
+	if err := rows.Scan(byLink, &it.Source, &it.Key, &link, &it.ContentHash, &rules, &story, &published, &firstSeen); err != nil {
+		return store.Item{}, err
+	}
+	if link != nil {
+		it.CanonicalLink = *link
+	}
+	if rules != "" && rules != "[]" {
+		if err := json.Unmarshal([]byte(rules), &it.Rules); err != nil {
+			return store.Item{}, fmt.Errorf("item %s %q: decode rules: %w", it.Source, it.Key, err)
+		}
+		if len(it.Rules) == 0 {
+			it.Rules = nil
+		}
+	}
+	it.StoryID, it.Published, it.FirstSeen = deref(story), goTime(published), goTime(firstSeen)
+	return it, nil
+}
+
+// upsertItemSQL inserts an item or updates a known one, as the SQLite
+// store's: first_seen keeps its first value, a known story is not
+// forgotten when the update has none. ON CONFLICT makes two replicas
+// writing one item at once one row.
+const upsertItemSQL = `INSERT INTO items AS i (` + itemColumns + `, last_seen)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (source, key) DO UPDATE SET
+		last_seen = excluded.last_seen,
+		canonical_link = excluded.canonical_link,
+		content_hash = excluded.content_hash,
+		rules = excluded.rules,
+		story_id = COALESCE(excluded.story_id, i.story_id),
+		published = excluded.published`
+
+// itemArgs are upsertItemSQL's arguments for it; FirstSeen defaults to now.
+func itemArgs(it store.Item, nowUS int64) ([]any, error) {
+	rules := "[]"
+	if len(it.Rules) > 0 {
+		b, err := json.Marshal(it.Rules)
+		if err != nil {
+			return nil, err
+		}
+		rules = string(b)
+	}
+	first := nowUS
+	if !it.FirstSeen.IsZero() {
+		first = micros(it.FirstSeen)
+	}
+	return []any{it.Source, it.Key, nullString(it.CanonicalLink), it.ContentHash, rules,
+		nullID(it.StoryID), dbTime(it.Published), first, nowUS}, nil
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
