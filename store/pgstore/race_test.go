@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/store"

@@ -1,0 +1,50 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/store"
+	"github.com/newswatch/newswatch/store/pgstore/pgtest"
+)
+
+// TestOutboxAcrossReplicas: an alert one replica claimed through DueAlerts
+// is not due for another, whose marks of it are refused with ErrLeaseLost;
+// a replica that closes gives its undelivered claims back at once.
+func TestOutboxAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	a := openTest(t, dsn, Options{Owner: "replica-a"})
+	b := openTest(t, dsn, Options{Owner: "replica-b"})
+	var recs []store.Record
+	for _, k := range []string{"one", "two"} {
+		recs = append(recs, store.Record{Item: store.Item{Source: "s", Key: k},
+			NewStory: &store.NewStory{Signature: []byte(k), Bands: []int64{int64(len(k))}},
+			Alerts:   []model.Alert{{Kind: model.AlertNew, Channel: "#c", Article: model.Article{Title: k}}}})
+	}
+	if _, err := a.RecordFetch(ctx, store.Fetch{Source: "s", Records: recs}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := a.DueAlerts(ctx, a.writeNow(), 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("a's due = %v, %v; want both", due, err)
+	}
+	if got, err := b.DueAlerts(ctx, b.writeNow(), 10); err != nil || len(got) != 0 {
+		t.Fatalf("b's due while a holds them = %v, %v; want none", got, err)
+	}
+	if err := b.MarkSent(ctx, due[0].ID, "ts"); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("b marks a's claim: err = %v, want ErrLeaseLost", err)
+	}
+	if err := a.MarkSent(ctx, due[0].ID, "ts"); err != nil {
+		t.Errorf("a marks its claim: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.DueAlerts(ctx, b.writeNow(), 10)
+	if err != nil || len(got) != 1 || got[0].ID != due[1].ID {
+		t.Fatalf("b's due after a closed = %v, %v; want a's undelivered alert %d", got, err, due[1].ID)
+	}
+}
