@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/notifier"
 	"github.com/newswatch/newswatch/store"
+	"github.com/newswatch/newswatch/store/pgstore"
 )
 
 // Options are the daemon's dependencies; zero values pick the real ones.
@@ -56,6 +56,7 @@ type Daemon struct {
 	sourceMu    sync.Mutex
 	sourceLocks map[string]*sync.Mutex
 	ready       atomic.Bool
+	repl        *replication // with PostgreSQL: this replica among others; nil for SQLite
 }
 
 // New opens the state store and builds the crawler and notifier for cfg.
@@ -74,20 +75,27 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{}}
 	d.cfg.Store(cfg)
-	st, err := openState(ctx, cfg.State, o.Now)
+	st, pg, err := openState(ctx, cfg, o.Now)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := lockState(cfg.State)
-	if err != nil {
-		st.Close()
-		return nil, err
+	d.state, d.unlock = st, func() {}
+	if pg != nil {
+		d.repl = newReplication(pg, o.Version, o.Logger)
+	} else {
+		// The file lock is SQLite's: replicas share a database instead.
+		if d.unlock, err = lockState(cfg.State); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
-	d.state, d.unlock = st, unlock
 	d.sender, err = newSender(cfg, o)
 	if err != nil {
 		d.Close()
 		return nil, err
+	}
+	if pg != nil {
+		d.sender = pacedAcrossReplicas(d.sender, pg)
 	}
 	d.fetch = fetch.New(fetchOptions(cfg, o))
 	d.crawler = crawler.New(crawler.Options{Fetch: d.fetch, Logger: o.Logger})
@@ -96,18 +104,31 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		IsNotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 	})
 	d.metrics = newMetrics(d.alertCounts)
+	if d.repl != nil {
+		d.metrics.reg.MustRegister(&replicaCollector{pg: pg})
+	}
 	return d, nil
 }
 
-func openState(ctx context.Context, dsn string, now func() time.Time) (State, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, errors.New("state: PostgreSQL is not supported yet; use a SQLite file")
+// The PostgreSQL store is a State too.
+var _ State = (*pgstore.Store)(nil)
+
+// openState opens a SQLite file, or for a postgres:// URL the shared
+// database (then also returned as itself, for the replicas' coordination).
+// Errors never show the URL's password.
+func openState(ctx context.Context, cfg *config.Config, now func() time.Time) (State, *pgstore.Store, error) {
+	if pgstore.IsURL(cfg.State) {
+		pg, err := openPostgres(ctx, cfg, pgstore.NewReplicaID())
+		if err != nil {
+			return nil, nil, fmt.Errorf("open state: %w", err)
+		}
+		return pg, pg, nil
 	}
-	st, err := store.OpenSQLite(ctx, dsn, now)
+	st, err := store.OpenSQLite(ctx, cfg.State, now)
 	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", dsn, err)
+		return nil, nil, fmt.Errorf("open state %s: %w", cfg.State, err)
 	}
-	return st, nil
+	return st, nil, nil
 }
 
 func newSender(cfg *config.Config, o Options) (notifier.Sender, error) {

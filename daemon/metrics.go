@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/newswatch/newswatch/store/pgstore"
 )
 
 // metrics are the daemon's Prometheus series. Alert counts are read from the
@@ -28,7 +30,7 @@ func newMetrics(counts func(context.Context) (pending, sent, failed int, err err
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newswatch_fetches_total", Help: "Source fetches by source and result (ok, not_modified, error, skipped).",
+			Name: "newswatch_fetches_total", Help: "Source fetches by source and result (ok, not_modified, error, skipped, other_replica: the tick went to another replica).",
 		}, []string{"source", "result"}),
 		fetchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "newswatch_fetch_duration_seconds", Help: "Time to fetch and parse a source.",
@@ -88,4 +90,41 @@ func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(p), "pending")
 	ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(s), "sent")
 	ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(f), "failed")
+}
+
+// replicaCollector reports, with PostgreSQL, how many replicas are alive
+// and whether their configs agree, read from the heartbeat rows at scrape
+// time.
+type replicaCollector struct{ pg *pgstore.Store }
+
+var (
+	replicasAliveDesc = prometheus.NewDesc("newswatch_replicas_alive", "Replicas sharing the database whose heartbeat is recent.", nil, nil)
+	configsAgreeDesc  = prometheus.NewDesc("newswatch_replica_configs_agree", "1 if every alive replica runs the same config file.", nil, nil)
+)
+
+func (c *replicaCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- replicasAliveDesc
+	ch <- configsAgreeDesc
+}
+
+func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rs, err := c.pg.Replicas(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(replicasAliveDesc, err)
+		return
+	}
+	alive := 0
+	for _, r := range rs {
+		if r.Alive {
+			alive++
+		}
+	}
+	agree := 0.0
+	if pgstore.ConfigsAgree(rs) {
+		agree = 1
+	}
+	ch <- prometheus.MustNewConstMetric(replicasAliveDesc, prometheus.GaugeValue, float64(alive))
+	ch <- prometheus.MustNewConstMetric(configsAgreeDesc, prometheus.GaugeValue, agree)
 }

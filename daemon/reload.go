@@ -87,6 +87,9 @@ func (d *Daemon) reload(path string, sched *scheduler) {
 		return
 	}
 	d.applyHosts(next)
+	if d.repl != nil {
+		d.repl.setConfig(configHash(path))
+	}
 	d.metrics.reloadSuccess.Set(1)
 	d.metrics.reloadTimestamp.Set(float64(time.Now().Unix()))
 	d.log.Info("config reloaded", "sources", len(next.Sources), "rules", len(next.Rules))

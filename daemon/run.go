@@ -47,6 +47,13 @@ func (d *Daemon) Run(ctx context.Context, ro RunOptions) error {
 	}
 	d.ready.Store(true)
 	d.metrics.schedulerRunning.Set(1)
+	beats := make(chan struct{})
+	if d.repl != nil {
+		d.repl.setConfig(configHash(ro.ConfigPath))
+		go func() { defer close(beats); d.repl.heartbeatLoop(work) }()
+	} else {
+		close(beats)
+	}
 	delivered := make(chan struct{})
 	go func() { defer close(delivered); d.deliverer.Run(work) }()
 	go d.pruneLoop(work)
@@ -70,6 +77,7 @@ func (d *Daemon) Run(ctx context.Context, ro RunOptions) error {
 	sched.stop(grace)
 	cancelWork()
 	<-delivered
+	<-beats
 	if srv != nil {
 		_ = srv.Shutdown(grace)
 	}

@@ -46,14 +46,21 @@ func (s *scheduler) apply(cfg *config.Config) error {
 		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
 	var fresh []model.Source
 	specs := map[string]model.Source{}
+	scheds := map[string]cron.Schedule{}
 	for _, src := range cfg.Sources {
 		spec := src.Schedule
 		if spec == "" {
 			spec = cfg.Schedule
 		}
-		if _, err := c.AddFunc(spec, s.job(src, true)); err != nil {
+		sched, err := cronParser.Parse(spec)
+		if err != nil {
 			return err
 		}
+		if s.d.repl != nil {
+			sched = onGrid(sched) // replicas must name ticks alike
+		}
+		c.Schedule(sched, cron.FuncJob(s.job(src, sched)))
+		scheds[src.Name] = sched
 		specs[src.Name] = src
 		if old, ok := s.specs[src.Name]; !ok || !reflect.DeepEqual(old, src) {
 			fresh = append(fresh, src)
@@ -68,19 +75,23 @@ func (s *scheduler) apply(cfg *config.Config) error {
 	}
 	c.Start()
 	for _, src := range fresh {
-		go s.job(src, true)()
+		go s.job(src, scheds[src.Name])()
 	}
 	return nil
 }
 
-// job polls src with the config in force when it fires.
-func (s *scheduler) job(src model.Source, jitter bool) func() {
+// job polls src with the config in force when it fires. With replicas,
+// the tick (the scheduled instant, named before the start jitter) is
+// claimed after the jitter and before the fetch: the replica that wins
+// fetches, the others skip the tick.
+func (s *scheduler) job(src model.Source, sched cron.Schedule) func() {
 	return func() {
 		if !s.begin() {
 			return
 		}
 		defer s.jobs.Done()
-		if jitter && s.jitter > 0 {
+		tick := prevTick(sched, time.Now())
+		if s.jitter > 0 {
 			select {
 			case <-time.After(rand.N(s.jitter)):
 			case <-s.quit: // shutdown: a job not yet started is not in flight
@@ -88,6 +99,13 @@ func (s *scheduler) job(src model.Source, jitter bool) func() {
 			case <-s.ctx.Done():
 				return
 			}
+		}
+		if r := s.d.repl; r != nil {
+			if !r.claim(s.ctx, src.Name, tick) {
+				s.d.metrics.fetches.WithLabelValues(src.Name, "other_replica").Inc()
+				return
+			}
+			defer r.release(src.Name, tick)
 		}
 		s.d.pollSource(s.ctx, s.d.Config(), src)
 	}

@@ -10,17 +10,23 @@ import (
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/store"
+	"github.com/newswatch/newswatch/store/pgstore"
 	"github.com/newswatch/newswatch/termtext"
 )
 
 // Status prints each source's health and the outbox: what `newswatch
 // status` shows. It opens the store read-mostly and leaves it as it was.
 func Status(ctx context.Context, w io.Writer, cfg *config.Config) error {
-	st, err := openState(ctx, cfg.State, time.Now)
+	st, pg, err := openState(ctx, cfg, time.Now)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if pg != nil {
+		if err := printReplicas(ctx, w, pg); err != nil {
+			return err
+		}
+	}
 	states, err := st.FetchStates(ctx)
 	if err != nil {
 		return fmt.Errorf("read fetch state: %w", err)
@@ -56,5 +62,30 @@ func Status(ctx context.Context, w io.Writer, cfg *config.Config) error {
 		fmt.Fprintf(w, "  failed #%d %s %s %q: %s\n", f.ID, f.At.Local().Format(time.DateTime), f.Channel,
 			termtext.Cut(f.Title, 80), termtext.Cut(f.Error, 200))
 	}
+	return nil
+}
+
+// printReplicas lists the replicas sharing the database, alive or not.
+func printReplicas(ctx context.Context, w io.Writer, pg *pgstore.Store) error {
+	rs, err := pg.Replicas(ctx)
+	if err != nil {
+		return fmt.Errorf("read replicas: %w", err)
+	}
+	agree := "agree"
+	if !pgstore.ConfigsAgree(rs) {
+		agree = "DIFFER"
+	}
+	fmt.Fprintf(w, "replicas: %d (configs %s)\n", len(rs), agree)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLICA\tHOST\tPID\tVERSION\tCONFIG\tSTARTED\tLAST SEEN\tALIVE")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%v\n", r.ID, termtext.Cut(r.Host, 40), r.PID,
+			termtext.Cut(r.Version, 30), r.ConfigHash, r.Started.Local().Format(time.DateTime),
+			r.LastSeen.Local().Format(time.DateTime), r.Alive)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 	return nil
 }

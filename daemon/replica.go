@@ -1,0 +1,197 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/store/pgstore"
+	"github.com/newswatch/newswatch/story"
+)
+
+// With `state: postgres://…` several newswatch processes (replicas) share
+// one database. Each runs every schedule; a tick of a source is fetched by
+// the one replica that claims it (pgstore.ClaimTick), the outbox is
+// claimed alert by alert (pgstore's DueAlerts), and Slack's pacing per
+// channel is reserved in the database. A heartbeat row per replica lets
+// `status` and /metrics say who is alive and whether their configs agree.
+
+// Coordination timings.
+const (
+	heartbeatEvery = 10 * time.Second
+	// tickLease bounds a fetch's claim: a replica that dies mid-fetch
+	// loses the source for this long at most. A fetch is bounded by the
+	// fetch client's timeouts, far below it.
+	tickLease = 10 * time.Minute
+	// replicasForgotten is when a replica that died without leaving is
+	// dropped from the list.
+	replicasForgotten = 24 * time.Hour
+)
+
+// replication is this process's part among the replicas; nil for SQLite.
+type replication struct {
+	pg   *pgstore.Store
+	self pgstore.Replica
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	hash     string // of the config in force
+	differ   string // the disagreement last logged, "" none
+	beatErrs int    // heartbeats failed in a row
+}
+
+// openPostgres opens the shared database for this replica. Copies of one
+// story that two replicas record at once are folded into one story with
+// the story package's own similarity, within the story window.
+func openPostgres(ctx context.Context, cfg *config.Config, id string) (*pgstore.Store, error) {
+	return pgstore.Open(ctx, cfg.State, pgstore.Options{
+		Owner:      id,
+		Similar:    func(a, b []byte) bool { return story.Similar(a, b) },
+		FoldWithin: min(pgstore.DefaultFoldWithin, cfg.StoryWindow),
+	})
+}
+
+func newReplication(pg *pgstore.Store, version string, log *slog.Logger) *replication {
+	host, _ := os.Hostname()
+	return &replication{pg: pg, log: log, self: pgstore.Replica{
+		ID: pg.Owner(), Host: host, PID: os.Getpid(), Version: version, Started: time.Now(),
+	}}
+}
+
+// configHash names a config by its file's bytes ("" without a file), so
+// replicas can tell whether they run the same one.
+func configHash(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func (r *replication) setConfig(hash string) {
+	r.mu.Lock()
+	r.hash = hash
+	r.mu.Unlock()
+}
+
+// heartbeatLoop beats until ctx ends, then leaves.
+func (r *replication) heartbeatLoop(ctx context.Context) {
+	t := time.NewTicker(heartbeatEvery)
+	defer t.Stop()
+	for {
+		r.beat(ctx)
+		select {
+		case <-ctx.Done():
+			leave, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := r.pg.Leave(leave, r.self.ID); err != nil {
+				r.log.Warn("replica leave", "err", err)
+			}
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// beat records this replica alive, drops long-dead ones, and logs once
+// per change when alive replicas run other configs than this one.
+func (r *replication) beat(ctx context.Context) {
+	r.mu.Lock()
+	self := r.self
+	self.ConfigHash = r.hash
+	r.mu.Unlock()
+	if err := r.pg.Heartbeat(ctx, self); err != nil {
+		r.beatFailed(ctx, err)
+		return
+	}
+	r.beatOK()
+	if _, err := r.pg.PruneReplicas(ctx, replicasForgotten); err != nil && ctx.Err() == nil {
+		r.log.Warn("prune replicas", "err", err)
+	}
+	rs, err := r.pg.Replicas(ctx)
+	if err != nil {
+		return
+	}
+	r.noteDisagreement(rs, self.ConfigHash)
+}
+
+func (r *replication) beatFailed(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	r.mu.Lock()
+	r.beatErrs++
+	first := r.beatErrs == 1
+	r.mu.Unlock()
+	if first {
+		r.log.Error("heartbeat: database unreachable", "err", err)
+	}
+}
+
+func (r *replication) beatOK() {
+	r.mu.Lock()
+	failed := r.beatErrs
+	r.beatErrs = 0
+	r.mu.Unlock()
+	if failed > 0 {
+		r.log.Info("heartbeat: database reachable again", "failed_beats", failed)
+	}
+}
+
+func (r *replication) noteDisagreement(rs []pgstore.Replica, hash string) {
+	var others []string
+	for _, o := range pgstore.Disagreeing(rs, hash) {
+		others = append(others, fmt.Sprintf("%s@%s(pid %d, config %s)", o.ID, o.Host, o.PID, o.ConfigHash))
+	}
+	slices.Sort(others)
+	key := strings.Join(others, ", ")
+	r.mu.Lock()
+	changed := key != r.differ
+	r.differ = key
+	r.mu.Unlock()
+	switch {
+	case changed && key != "":
+		r.log.Warn("replicas run a different config than this one", "config", hash, "others", key)
+	case changed:
+		r.log.Info("replicas agree on the config", "config", hash)
+	}
+}
+
+// claim takes source's tick for this replica; false means another replica
+// has it (or the database cannot say, and the tick is skipped: a fetch
+// whose state cannot be written would only be repeated).
+func (r *replication) claim(ctx context.Context, source string, tick time.Time) bool {
+	won, err := r.pg.ClaimTick(ctx, source, tick, r.self.ID, tickLease)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("claim tick", "source", source, "tick", tick.Format(time.RFC3339), "err", err)
+		}
+		return false
+	}
+	return won
+}
+
+// release marks the fetch of source's tick done.
+func (r *replication) release(source string, tick time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := r.pg.ReleaseTick(ctx, source, tick, r.self.ID)
+	if errors.Is(err, pgstore.ErrLeaseLost) {
+		r.log.Warn("tick lease lost while fetching (the fetch outlived its lease)", "source", source)
+	} else if err != nil {
+		r.log.Warn("release tick", "source", source, "err", err)
+	}
+}

@@ -1,0 +1,66 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/notifier"
+	"github.com/newswatch/newswatch/store/pgstore"
+)
+
+// sendGap is the least time between two messages to one channel across
+// replicas: Slack's one a second, plus a margin for the replicas' clocks.
+const sendGap = 1100 * time.Millisecond
+
+// pacedSender makes Slack's pacing hold across replicas: before each post
+// it reserves the channel's next slot in the database (ReserveSend) and
+// waits for it, and a Retry-After holds the channel for every replica
+// (HoldChannel). The Deliverer's own pacing still applies within this
+// process.
+type pacedSender struct {
+	notifier.Sender
+	pg *pgstore.Store
+}
+
+func pacedAcrossReplicas(s notifier.Sender, pg *pgstore.Store) notifier.Sender {
+	return &pacedSender{Sender: s, pg: pg}
+}
+
+// PaceKey is the inner sender's key when it has one, else the channel.
+func (p *pacedSender) PaceKey(a model.Alert) string {
+	if k, ok := p.Sender.(notifier.PaceKeyer); ok {
+		return k.PaceKey(a)
+	}
+	return a.Channel
+}
+
+func (p *pacedSender) Send(ctx context.Context, a model.Alert) (string, bool, error) {
+	key := p.PaceKey(a)
+	if key != "" {
+		slot, err := p.pg.ReserveSend(ctx, key, time.Now(), sendGap)
+		if err != nil {
+			// Not posted: the database decides pacing, and cannot now.
+			return "", true, fmt.Errorf("pace %s: %w", a.Channel, err)
+		}
+		if wait := time.Until(slot); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return "", true, ctx.Err()
+			}
+		}
+	}
+	ts, retry, err := p.Sender.Send(ctx, a)
+	var rl *notifier.RateLimitError
+	if key != "" && errors.As(err, &rl) {
+		hold, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = p.pg.HoldChannel(hold, key, time.Now().Add(rl.RetryAfter)) // best effort: this replica waits anyway
+	}
+	return ts, retry, err
+}

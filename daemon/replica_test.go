@@ -1,0 +1,134 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/newswatch/newswatch/store/pgstore/pgtest"
+)
+
+const replicaConfig = `
+state: %[2]s
+listen: 127.0.0.1:0
+schedule: "@every 1s"
+sources:
+  - name: wire
+    feed: %[1]s/wire.xml
+rules:
+  - name: donetsk
+    query: Donetsk
+`
+
+// TestReplicasShareOneDatabase: two daemons on one PostgreSQL database
+// and one feed. Each runs the every-second schedule, but each tick is
+// fetched by one of them (the feed sees at most one request a tick, where
+// two uncoordinated daemons would make two), the article is alerted once,
+// and both see each other in /metrics and status.
+func TestReplicasShareOneDatabase(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	srv := newFeedServer(t)
+	var mu sync.Mutex
+	requests := 0
+	body := rss(rssItem{guid: "1", link: srv.URL + "/1", title: "Donetsk under fire", desc: "Shelling.", pub: recent(time.Hour)})
+	srv.handle("/wire.xml", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(body))
+	})
+	cfg := fmt.Sprintf(replicaConfig, srv.URL, dsn)
+	a, b := newHarness(t, cfg), newHarness(t, cfg)
+	start := time.Now()
+	addrA, stopA := runDaemon(t, a)
+	addrB, stopB := runDaemon(t, b)
+	eventually(t, "the alert", func() bool { return strings.Contains(a.out.String()+b.out.String(), "Donetsk under fire") })
+	time.Sleep(4 * time.Second)
+
+	_, metricsA := get(t, "http://"+addrA+"/metrics")
+	for _, want := range []string{"newswatch_replicas_alive 2", "newswatch_replica_configs_agree 1"} {
+		if !strings.Contains(metricsA, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if code, _ := get(t, "http://"+addrB+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d", code)
+	}
+	var status bytes.Buffer
+	if err := Status(context.Background(), &status, a.loadConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "replicas: 2 (configs agree)") {
+		t.Errorf("status does not list both replicas:\n%s", status.String())
+	}
+	_, metricsB := get(t, "http://"+addrB+"/metrics")
+	stopA()
+	stopB()
+	elapsed := time.Since(start)
+
+	mu.Lock()
+	got := requests
+	mu.Unlock()
+	t.Logf("feed fetched %d times in %s", got, elapsed)
+	// One fetch at start and one per tick: at most one per elapsed second,
+	// plus the start's and a boundary's.
+	if max := int(elapsed/time.Second) + 2; got > max || got < 3 {
+		t.Errorf("feed fetched %d times in %s, want 3 to %d (one per tick)", got, elapsed.Round(time.Millisecond), max)
+	}
+	if n := strings.Count(a.out.String()+b.out.String(), "Donetsk under fire"); n != 1 {
+		t.Errorf("alert printed %d times, want once:\n%s\n%s", n, a.out.String(), b.out.String())
+	}
+	skipped := otherReplica(metricsA) + otherReplica(metricsB)
+	if skipped == 0 {
+		t.Errorf("no tick was left to the other replica: they did not compete\n%s", metricsA)
+	}
+}
+
+var otherReplicaRE = regexp.MustCompile(`newswatch_fetches_total\{result="other_replica",source="wire"\} (\d+)`)
+
+func otherReplica(metrics string) int {
+	m := otherReplicaRE.FindStringSubmatch(metrics)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// TestReadyzFailsWithoutTheDatabase: a replica whose database goes away
+// is not ready.
+func TestReadyzFailsWithoutTheDatabase(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss())
+	h := newHarness(t, fmt.Sprintf(replicaConfig, srv.URL, dsn))
+	addr, stop := runDaemon(t, h)
+	defer stop()
+	eventually(t, "ready", func() bool { code, _ := get(t, "http://"+addr+"/readyz"); return code == http.StatusOK })
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := dsn[strings.LastIndex(dsn, "/")+1:]
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		name = name[:i]
+	}
+	if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, "http://"+addr+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz without the database = %d %s, want 503", code, body)
+	}
+}
