@@ -36,6 +36,8 @@ commands:
   test   [-config FILE] [-query Q | -rule NAME] TARGET...
                                                 try rules on a URL, file or - (stdin)
   status [-config FILE]                         sources' health, pending and failed alerts
+  migrate-state -from FILE -to postgres://URL [-replace]
+                                                copy a SQLite state into PostgreSQL
   version                                       print the version
 
 -config defaults to $NEWSWATCH_CONFIG, then newswatch.yaml.
@@ -68,6 +70,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTest(ctx, rest, stdin, stdout, stderr)
 	case "status":
 		return cmdStatus(ctx, rest, stdout, stderr)
+	case "migrate-state":
+		return cmdMigrateState(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "newswatch", buildVersion())
 		return 0
