@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// TouchLinks marks the items with these canonical links (from any source)
+// as seen now: a page source's listing that still shows a known link keeps
+// its article from being pruned and then taken for new, as TouchItems does
+// for the items a feed still carries.
+func (s *SQLite) TouchLinks(ctx context.Context, links []string) error {
+	if len(links) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: touch links: %w", err)
+	}
+	defer tx.Rollback()
+	now := dbTime(s.now())
+	for chunk := range slices.Chunk(links, touchChunk) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, now)
+		for _, l := range chunk {
+			args = append(args, l)
+		}
+		q := `UPDATE items SET last_seen = ? WHERE canonical_link IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: touch links: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: touch links: commit: %w", err)
+	}
+	return nil
+}
