@@ -70,6 +70,9 @@ func (c *Config) summarySlack(w io.Writer) {
 	if s.APIURL != "" {
 		fmt.Fprintf(w, "  api_url:\t%s\n", redactURL(s.APIURL, false))
 	}
+	if s.Enabled() {
+		fmt.Fprintf(w, "  give_up_after:\t%s\n", formatDuration(s.GiveUp()))
+	}
 }
 
 func secretState(v, note string) string {

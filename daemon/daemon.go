@@ -53,6 +53,7 @@ type Daemon struct {
 	sourceMu    sync.Mutex
 	sourceLocks map[string]*sync.Mutex
 	ready       atomic.Bool
+	reloads     chan struct{} // RequestReload -> Run's loop
 }
 
 // New opens the state store and builds the crawler and notifier for cfg.
@@ -69,49 +70,80 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 2 * time.Minute
 	}
-	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{}}
+	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{},
+		reloads: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
-	st, err := openState(ctx, cfg.State, o.Now)
-	if err != nil {
+	if err := d.openState(ctx, cfg.State); err != nil {
 		return nil, err
 	}
-	unlock, err := lockState(cfg.State)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	d.state, d.unlock = st, unlock
-	d.sender, err = newSender(cfg, o)
+	var err error
+	d.sender, err = d.newSender(ctx, cfg)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
 	d.crawler = crawler.New(crawler.Options{Fetch: fetch.New(fetchOptions(cfg, o)), Logger: o.Logger})
 	d.deliverer = notifier.NewDeliverer(notifier.DelivererOptions{
-		Outbox: st, Sender: d.sender, Logger: o.Logger, Now: o.Now,
-		IsNotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
+		Outbox: d.state, Sender: d.sender, Logger: o.Logger, Now: o.Now,
+		IsNotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
+		GiveUpAfter: cfg.Slack.GiveUp(),
+		Notice:      d.notice,
 	})
 	d.metrics = newMetrics(d.alertCounts)
 	return d, nil
 }
 
-func openState(ctx context.Context, dsn string, now func() time.Time) (State, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, errors.New("state: PostgreSQL is not supported yet; use a SQLite file")
+// openState takes the state's lock, then opens (or creates) and migrates
+// it: a second newswatch, or a newer binary, is refused before it can
+// touch the schema under a running daemon.
+func (d *Daemon) openState(ctx context.Context, dsn string) error {
+	if isPostgres(dsn) {
+		return errors.New("state: PostgreSQL is not supported yet; use a SQLite file")
 	}
-	st, err := store.OpenSQLite(ctx, dsn, now)
+	unlock, err := lockState(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", dsn, err)
+		return err
 	}
-	return st, nil
+	st, err := store.OpenSQLite(ctx, dsn, d.now)
+	if err != nil {
+		unlock()
+		if ctx.Err() != nil {
+			return fmt.Errorf("open state %s: %w", dsn, ctx.Err())
+		}
+		return fmt.Errorf("open state %s: %w", dsn, err)
+	}
+	for _, f := range store.WidePermissions(dsn) {
+		d.log.Warn("state file is readable or writable by other users; it holds article history and source errors: chmod 600 it",
+			"file", f)
+	}
+	d.state, d.unlock = st, unlock
+	return nil
 }
 
-func newSender(cfg *config.Config, o Options) (notifier.Sender, error) {
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// notice keeps a lasting delivery condition for status.
+func (d *Daemon) notice(key, msg string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.state.SetNote(ctx, noticePrefix+key, d.now().UTC().Format(time.RFC3339)+" "+msg); err != nil {
+		d.log.Warn("store a delivery notice", "err", err)
+	}
+}
+
+func (d *Daemon) newSender(ctx context.Context, cfg *config.Config) (notifier.Sender, error) {
 	if !cfg.Slack.Enabled() {
-		return notifier.NewStdout(o.Stdout), nil
+		return notifier.NewStdout(d.opts.Stdout), nil
+	}
+	id, err := d.state.StateID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("state id: %w", err)
 	}
 	return notifier.NewSlack(notifier.SlackOptions{
-		Token: cfg.Slack.Token, WebhookURL: cfg.Slack.WebhookURL, APIURL: cfg.Slack.APIURL, Logger: o.Logger,
+		Token: cfg.Slack.Token, WebhookURL: cfg.Slack.WebhookURL, APIURL: cfg.Slack.APIURL, Logger: d.log,
+		StateID: id, Memo: d.state,
 	})
 }
 
@@ -126,8 +158,12 @@ func fetchOptions(cfg *config.Config, o Options) fetch.Options {
 	return fo
 }
 
-// Close releases the state store and its lock.
+// Close releases the state store and its lock. Run has returned by then,
+// and with it every goroutine that uses the store.
 func (d *Daemon) Close() error {
+	if d.state == nil {
+		return nil
+	}
 	err := d.state.Close()
 	d.unlock()
 	return err

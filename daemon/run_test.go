@@ -161,7 +161,8 @@ func TestReloadRejectsSlackModeChange(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "slack mode changes from stdout to webhook") {
 		t.Errorf("rejection not logged:\n%s", h.logs.String())
 	}
-	sched.stop(t.Context())
+	sched.stop()
+	sched.wait()
 }
 
 // TestShutdownSkipsJobsStillInTheirStartDelay: jobs waiting out their random
@@ -179,11 +180,13 @@ func TestShutdownSkipsJobsStillInTheirStartDelay(t *testing.T) {
 		defer sched.mu.Unlock()
 		return len(sched.specs) == 1
 	})
-	grace, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	sched.stop(grace)
-	if grace.Err() != nil {
-		t.Fatal("stop waited out the grace period for a job that had not started")
+	sched.stop()
+	done := make(chan struct{})
+	go func() { sched.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("shutdown waited for a job that had not started")
 	}
 	if hits, _ := srv.counts("/wire.xml"); hits != 0 {
 		t.Errorf("a job in its start delay fetched after shutdown: %d hits", hits)
