@@ -29,8 +29,8 @@ type scheduler struct {
 	cron     *cron.Cron
 	specs    map[string]model.Source // what is scheduled, to spot changes
 	jobs     sync.WaitGroup          // every running job, cron's or a fresh source's
-	stopping bool          // set by stop, under mu
-	quit     chan struct{} // closed by stop: jobs still in their start delay give up
+	stopping bool                    // set by stop, under mu
+	quit     chan struct{}           // closed by stop: jobs still in their start delay give up
 	jitter   time.Duration
 }
 

@@ -76,4 +76,3 @@ type statusState interface {
 
 // noticePrefix prefixes the notes that status shows as delivery notices.
 const noticePrefix = "notice:"
-

@@ -101,7 +101,7 @@ type Deliverer struct {
 	// it (bounded: cleared when it grows past maxSentMemory).
 	sent    map[int64]bool
 	errs    []error // outbox errors from lanes, for Drain
-	lanesWG  sync.WaitGroup
+	lanesWG sync.WaitGroup
 }
 
 // lane is one pace key's queue and pacing state; guarded by Deliverer.mu.
