@@ -43,10 +43,14 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		return 0
 	}
 	start := time.Now()
+	var present []string // known links the listing still shows
 	res, err := d.crawler.Fetch(ctx, crawler.Request{
 		Source: src, ETag: fs.ETag, LastModified: fs.LastModified,
 		Seen: func(link string) bool {
 			seen, err := d.state.SeenLink(ctx, link)
+			if err == nil && seen {
+				present = append(present, link)
+			}
 			return err == nil && seen
 		},
 	})
@@ -59,11 +63,23 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		return 0
 	}
 	if res.NotModified {
+		// Retention by presence: unchanged, the source still shows
+		// what it showed.
+		if err := d.state.TouchSource(ctx, src.Name); err != nil {
+			d.log.Error("touch items", "source", src.Name, "err", err)
+		}
 		d.metrics.fetches.WithLabelValues(src.Name, "not_modified").Inc()
 		d.fetchSucceeded(ctx, &fs, "not_modified", res)
 		return 0
 	}
 	d.metrics.fetches.WithLabelValues(src.Name, "ok").Inc()
+	// Retention by presence: a page source skips the links it has seen,
+	// so they are touched here, as a feed's items are when recorded, or
+	// they would be pruned while still listed and come back as new.
+	if err := d.state.TouchLinks(ctx, present); err != nil {
+		d.log.Error("touch seen links", "source", src.Name, "err", err)
+		return 0
+	}
 	alerts, err = d.recordAll(ctx, cfg, fs, res.Articles)
 	if err != nil {
 		// Leave the ETag alone so the next pass sees these items again.

@@ -19,6 +19,10 @@ type fakeSlack struct {
 	posts []slackPost
 	down  bool
 	next  int
+	// onPost, if set, runs when a post arrives, before it is answered;
+	// delay then holds the answer back.
+	onPost func()
+	delay  time.Duration
 }
 
 type slackPost struct {
@@ -41,6 +45,13 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), 400)
 		return
 	}
+	f.mu.Lock()
+	onPost, delay := f.onPost, f.delay
+	f.mu.Unlock()
+	if onPost != nil {
+		onPost()
+	}
+	time.Sleep(delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {

@@ -27,6 +27,7 @@ type seenItems interface {
 	SeenLink(ctx context.Context, canonicalLink string) (bool, error)
 	TouchItems(ctx context.Context, source string, keys []string) error
 	TouchLinks(ctx context.Context, links []string) error
+	TouchSource(ctx context.Context, source string) error
 }
 
 // stories finds and records stories with their alerts.

@@ -99,7 +99,7 @@ type Deliverer struct {
 	// sent holds alerts marked sent by this Deliverer: one offered again
 	// means the outbox lost the update, and posting it again would repeat
 	// it (bounded: cleared when it grows past maxSentMemory).
-	sent    map[int64]bool
+	sent    map[int64]time.Time // id -> Created (ids can be reused after a prune)
 	errs    []error // outbox errors from lanes, for Drain
 	lanesWG sync.WaitGroup
 }
@@ -139,7 +139,7 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Deliverer{o: o, log: log, wake: make(chan struct{}, 1), lanes: map[string]*lane{},
-		claimed: map[int64]bool{}, unmarked: map[int64]string{}, noticed: map[string]bool{}, sent: map[int64]bool{}}
+		claimed: map[int64]bool{}, unmarked: map[int64]string{}, noticed: map[string]bool{}, sent: map[int64]time.Time{}}
 }
 
 // Wake nudges Run to look at the outbox now (after new alerts were recorded).
@@ -214,7 +214,7 @@ func (d *Deliverer) dispatch(ctx, send context.Context) error {
 		if d.claimed[a.ID] {
 			continue
 		}
-		if d.sent[a.ID] {
+		if c, ok := d.sent[a.ID]; ok && c.Equal(a.Created) {
 			errs = append(errs, fmt.Errorf("notifier: outbox returned alert %d as due again after it was marked sent", a.ID))
 			continue
 		}

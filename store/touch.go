@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // TouchLinks marks the items with these canonical links (from any source)
@@ -34,6 +35,24 @@ func (s *SQLite) TouchLinks(ctx context.Context, links []string) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: touch links: commit: %w", err)
+	}
+	return nil
+}
+
+// presenceWindow: on a 304, the items a source showed in its last read
+// are those last seen within this long of its most recently seen one (one
+// read touches them all within seconds). Erring wide only keeps an item
+// longer, which never makes an alert repeat.
+const presenceWindow = time.Hour
+
+// TouchSource marks as seen now the items the source showed in its last
+// read: a 304 Not Modified means it still shows them.
+func (s *SQLite) TouchSource(ctx context.Context, source string) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE items SET last_seen = ?
+		WHERE source = ? AND last_seen >= (SELECT MAX(last_seen) FROM items WHERE source = ?) - ?`,
+		dbTime(s.now()), source, source, presenceWindow.Microseconds())
+	if err != nil {
+		return fmt.Errorf("store: touch source %s: %w", source, err)
 	}
 	return nil
 }
