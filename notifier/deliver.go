@@ -100,7 +100,7 @@ type Deliverer struct {
 	// means the outbox lost the update, and posting it again would repeat
 	// it (bounded: cleared when it grows past maxSentMemory).
 	sent    map[int64]time.Time // id -> Created (ids can be reused after a prune)
-	errs    []error // outbox errors from lanes, for Drain
+	errs    []error             // outbox errors from lanes, for Drain
 	lanesWG sync.WaitGroup
 }
 
