@@ -68,6 +68,10 @@ type DelivererOptions struct {
 	BatchSize int
 	// SendTimeout bounds one Send or Find; default 30s.
 	SendTimeout time.Duration
+	// Settle is how long after an interrupted attempt began its lookup
+	// waits, so that a post Slack was still processing when the process
+	// died is in the history when it is looked for; default 5s.
+	Settle time.Duration
 	// Notice, if set, is told once per Deliverer about a lasting condition
 	// an operator should see in status (key "no_history": exactly-once
 	// lookups are unavailable). The daemon stores it.
@@ -134,6 +138,7 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 	o.PollInterval = cmp.Or(o.PollInterval, 30*time.Second)
 	o.BatchSize = cmp.Or(o.BatchSize, 50)
 	o.SendTimeout = cmp.Or(o.SendTimeout, 30*time.Second)
+	o.Settle = cmp.Or(o.Settle, 5*time.Second)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -25,7 +25,7 @@ func newTestDeliverer(ob Outbox, s Sender, c *fakeClock, mod func(*DelivererOpti
 	o := DelivererOptions{
 		Outbox: ob, Sender: s, Now: c.Now, Sleep: c.Sleep, IsNotFound: isNotFound,
 		Logger:      slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		BaseBackoff: time.Second, MaxBackoff: time.Minute,
+		BaseBackoff: time.Second, MaxBackoff: time.Minute, Settle: 10 * time.Millisecond,
 	}
 	if mod != nil {
 		mod(&o)

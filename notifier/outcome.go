@@ -62,6 +62,11 @@ func (d *Deliverer) adopt(ctx context.Context, l *lane, a model.Alert) (handled 
 	if !ok {
 		return false, nil // webhook, stdout: at-least-once
 	}
+	if wait := a.AttemptStarted.Add(d.o.Settle).Sub(d.o.Now()); wait > 0 {
+		if err := d.o.Sleep(ctx, wait); err != nil {
+			return true, nil // shutting down; the mark stays
+		}
+	}
 	sctx, cancel := context.WithTimeout(ctx, d.o.SendTimeout)
 	ts, found, err := f.Find(sctx, a, a.AttemptStarted)
 	cancel()
