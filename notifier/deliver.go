@@ -103,9 +103,17 @@ type Deliverer struct {
 	// sent holds alerts marked sent by this Deliverer: one offered again
 	// means the outbox lost the update, and posting it again would repeat
 	// it (bounded: cleared when it grows past maxSentMemory).
-	sent    map[int64]time.Time // id -> Created (ids can be reused after a prune)
+	sent    map[int64]sentMark
+	marks   uint64 // counts MarkSent calls, to tell a stale read from a lost update
 	errs    []error             // outbox errors from lanes, for Drain
 	lanesWG sync.WaitGroup
+}
+
+// sentMark is an alert this Deliverer marked sent: its Created (ids can be
+// reused after a prune) and the marks count then.
+type sentMark struct {
+	created time.Time
+	mark    uint64
 }
 
 // lane is one pace key's queue and pacing state; guarded by Deliverer.mu.
@@ -144,7 +152,7 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Deliverer{o: o, log: log, wake: make(chan struct{}, 1), lanes: map[string]*lane{},
-		claimed: map[int64]bool{}, unmarked: map[int64]string{}, noticed: map[string]bool{}, sent: map[int64]time.Time{}}
+		claimed: map[int64]bool{}, unmarked: map[int64]string{}, noticed: map[string]bool{}, sent: map[int64]sentMark{}}
 }
 
 // Wake nudges Run to look at the outbox now (after new alerts were recorded).
@@ -206,7 +214,7 @@ func (d *Deliverer) Drain(ctx context.Context) error {
 // lanes, starting a lane's goroutine when it is idle.
 func (d *Deliverer) dispatch(ctx, send context.Context) error {
 	d.mu.Lock()
-	claimed := len(d.claimed)
+	claimed, marks := len(d.claimed), d.marks
 	d.mu.Unlock()
 	batch, err := d.o.Outbox.DueAlerts(ctx, d.o.Now(), d.o.BatchSize+claimed)
 	if err != nil {
@@ -219,8 +227,10 @@ func (d *Deliverer) dispatch(ctx, send context.Context) error {
 		if d.claimed[a.ID] {
 			continue
 		}
-		if c, ok := d.sent[a.ID]; ok && c.Equal(a.Created) {
-			errs = append(errs, fmt.Errorf("notifier: outbox returned alert %d as due again after it was marked sent", a.ID))
+		if sm, ok := d.sent[a.ID]; ok && sm.created.Equal(a.Created) {
+			if sm.mark < marks { // marked before this read: the outbox lost it
+				errs = append(errs, fmt.Errorf("notifier: outbox returned alert %d as due again after it was marked sent", a.ID))
+			}
 			continue
 		}
 		d.claimed[a.ID] = true

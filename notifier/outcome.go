@@ -133,7 +133,8 @@ func (d *Deliverer) markSent(ctx context.Context, a model.Alert, ts string) erro
 	if len(d.sent) >= maxSentMemory {
 		clear(d.sent)
 	}
-	d.sent[a.ID] = a.Created
+	d.sent[a.ID] = sentMark{created: a.Created, mark: d.marks}
+	d.marks++
 	d.mu.Unlock()
 	d.log.Info("notifier: alert sent", "alert_id", a.ID, "channel", a.Channel, "kind", a.Kind.String(), "ts", ts)
 	return nil
