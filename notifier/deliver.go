@@ -104,8 +104,8 @@ type Deliverer struct {
 	// means the outbox lost the update, and posting it again would repeat
 	// it (bounded: cleared when it grows past maxSentMemory).
 	sent    map[int64]sentMark
-	marks   uint64 // counts MarkSent calls, to tell a stale read from a lost update
-	errs    []error             // outbox errors from lanes, for Drain
+	marks   uint64  // counts MarkSent calls, to tell a stale read from a lost update
+	errs    []error // outbox errors from lanes, for Drain
 	lanesWG sync.WaitGroup
 }
 
