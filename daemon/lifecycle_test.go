@@ -276,3 +276,20 @@ func TestSecondDaemonDoesNotMigrate(t *testing.T) {
 		t.Error("the second process changed the state file before being refused")
 	}
 }
+
+// TestWidePermissionsWarn: an existing state that others may read gets a
+// warning at start (it holds article history and source errors).
+func TestWidePermissionsWarn(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss())
+	h := newHarness(t, fmt.Sprintf(runConfig, srv.URL))
+	h.d.Close()
+	state := filepath.Join(h.dir, "state.db")
+	if err := os.Chmod(state, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	if !strings.Contains(h.logs.String(), "chmod 600") || !strings.Contains(h.logs.String(), "0644") {
+		t.Errorf("no warning about the state's permissions:\n%s", h.logs.String())
+	}
+}
