@@ -88,6 +88,9 @@ func TestReloadsSerialised(t *testing.T) {
 	h := newHarness(t, fmt.Sprintf(runConfig, srv.URL))
 	stop := startRun(t, h, RunOptions{ConfigPath: h.configPath()})
 	defer stop()
+	// Run takes SIGHUP before it is ready; a SIGHUP before that would end
+	// the test process.
+	eventually(t, "the daemon ready", h.d.ready.Load)
 	var wg sync.WaitGroup
 	for i := range 10 {
 		cfg := fmt.Sprintf(runConfig, srv.URL) + strings.Repeat("  - {name: r%d, query: x}\n", 0)

@@ -340,7 +340,14 @@ func runCrashMode(t *testing.T, bin string, m crashMode, seed uint64) {
 
 	afterAccept := 0
 	for k := range m.kills {
+		before, _ := log.Stat()
 		p := startDaemon(t, bin, cfgPath, log)
+		if m.sig == syscall.SIGTERM {
+			// A SIGTERM before the Go runtime has installed its handlers
+			// kills the process whatever it does; wait for its first log
+			// line (written after signal.NotifyContext).
+			waitForOutput(log, before.Size(), p)
+		}
 		if rng.IntN(2) == 0 {
 			fired := make(chan struct{})
 			slack.arm(func() { p.signal(m.sig); close(fired) })
@@ -368,6 +375,21 @@ func runCrashMode(t *testing.T, bin string, m crashMode, seed uint64) {
 	}
 	drainCrashRun(t, bin, cfgPath, log, slack, feeds, m)
 	checkCrashRun(t, dir, slack, feeds, m, afterAccept)
+}
+
+// waitForOutput waits until the log file grows (the daemon wrote its first
+// line) or the process ends, 10 s at most.
+func waitForOutput(log *os.File, size int64, p *daemonProc) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-p.done:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if fi, err := log.Stat(); err == nil && fi.Size() > size {
+			return
+		}
+	}
 }
 
 func writeCrashConfig(t *testing.T, dir, feedURL, slackURL string, keywords []string, webhook bool) string {
