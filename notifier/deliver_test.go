@@ -579,3 +579,52 @@ func TestDeliverMarkSentFailureNoRepost(t *testing.T) {
 		}
 	})
 }
+
+// findingSender is a fakeSender that can look alerts up.
+type findingSender struct {
+	fakeSender
+	found map[int64]string // alert id -> ts of its earlier post
+	finds []time.Time
+}
+
+func (s *findingSender) Find(_ context.Context, a model.Alert, since time.Time) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.finds = append(s.finds, time.Now())
+	ts, ok := s.found[a.ID]
+	return ts, ok, nil
+}
+
+// TestInterruptedAttemptIsLookedUpAfterItSettles: an alert whose attempt
+// was interrupted is looked up (not posted) once Slack had time to finish
+// processing that post; found, it is marked sent with the found ts.
+func TestInterruptedAttemptIsLookedUpAfterItSettles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := newFakeClock()
+		a1, a2 := testAlert(1, "#a"), testAlert(2, "#b")
+		a1.AttemptStarted, a2.AttemptStarted = start, start.Add(-time.Minute)
+		ob := newFakeOutbox(a1, a2)
+		s := &findingSender{fakeSender: fakeSender{clock: c, threads: true}, found: map[int64]string{1: "ts-earlier"}}
+		d, _ := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.Settle = 5 * time.Second })
+		drain(t, d)
+
+		if r := ob.get(1); r.state != model.AlertSent || r.ts != "ts-earlier" {
+			t.Errorf("alert 1 = %s %q, want adopted with ts-earlier", r.state, r.ts)
+		}
+		if sends := s.sends(); len(sends) != 1 || sends[0].alert.ID != 2 {
+			t.Errorf("sends = %v, want only alert 2 (not found, so posted)", sends)
+		}
+		if len(s.finds) != 2 {
+			t.Fatalf("%d lookups, want 2", len(s.finds))
+		}
+		for _, at := range s.finds {
+			if at.Sub(start) != 0 && at.Sub(start) != 5*time.Second {
+				t.Errorf("lookup at +%v", at.Sub(start))
+			}
+		}
+		if slowest := max(s.finds[0].Sub(start), s.finds[1].Sub(start)); slowest != 5*time.Second {
+			t.Errorf("the fresh attempt was looked up at +%v, want after the 5s settle time", slowest)
+		}
+	})
+}
