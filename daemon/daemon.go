@@ -128,7 +128,10 @@ func isPostgres(dsn string) bool {
 func (d *Daemon) notice(key, msg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.state.SetNote(ctx, noticePrefix+key, d.now().UTC().Format(time.RFC3339)+" "+msg); err != nil {
+	if msg != "" {
+		msg = d.now().UTC().Format(time.RFC3339) + " " + msg
+	}
+	if err := d.state.SetNote(ctx, noticePrefix+key, msg); err != nil {
 		d.log.Warn("store a delivery notice", "err", err)
 	}
 }

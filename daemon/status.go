@@ -102,6 +102,9 @@ func writeNotices(ctx context.Context, w io.Writer, st statusState) error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
+		if notices[k] == "" {
+			continue // withdrawn
+		}
 		fmt.Fprintf(w, "notice %s: %s\n", strings.TrimPrefix(k, noticePrefix), termtext.Cut(notices[k], 600))
 	}
 	return nil

@@ -74,7 +74,8 @@ type DelivererOptions struct {
 	Settle time.Duration
 	// Notice, if set, is told once per Deliverer about a lasting condition
 	// an operator should see in status (key "no_history": exactly-once
-	// lookups are unavailable). The daemon stores it.
+	// lookups are unavailable), and with msg "" when it no longer holds.
+	// The daemon stores it.
 	Notice func(key, msg string)
 }
 

@@ -73,9 +73,11 @@ func (d *Deliverer) adopt(ctx context.Context, l *lane, a model.Alert) (handled 
 	var rl *RateLimitError
 	switch {
 	case err == nil && found:
+		d.clearNotice("no_history")
 		d.log.Info("notifier: earlier post found in Slack, not posting again", "alert_id", a.ID, "channel", a.Channel, "ts", ts)
 		return true, d.markSent(ctx, a, ts)
 	case err == nil:
+		d.clearNotice("no_history")
 		return false, nil
 	case errors.Is(err, ErrNoHistory):
 		d.notice("no_history", err.Error())
@@ -215,6 +217,19 @@ func (d *Deliverer) notice(key, msg string) {
 	d.log.Warn("notifier: "+msg, "notice", key)
 	if d.o.Notice != nil {
 		d.o.Notice(key, msg)
+	}
+}
+
+// clearNotice withdraws a notice once a lookup works again (the scopes
+// were added), once per Deliverer.
+func (d *Deliverer) clearNotice(key string) {
+	d.mu.Lock()
+	done := d.noticed["cleared:"+key]
+	d.noticed["cleared:"+key] = true
+	d.noticed[key] = false
+	d.mu.Unlock()
+	if !done && d.o.Notice != nil {
+		d.o.Notice(key, "")
 	}
 }
 
