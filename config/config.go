@@ -48,9 +48,6 @@ type Config struct {
 	// Matcher is compiled from Rules.
 	Matcher *matcher.Matcher
 
-	// envURLs names the sources whose URL came partly from the
-	// environment; Summary hides their query strings.
-	envURLs map[string]bool
 	// webhookFolded records that rules named channels of their own which
 	// webhook mode does not use.
 	webhookFolded bool
@@ -129,6 +126,10 @@ func Parse(path string, data []byte, o Options) (*Config, error) {
 	c := defaults(path, o.Version)
 	if root := d.document(data); root != nil {
 		d.config(root, c)
+	} else if len(d.errs) == 0 {
+		// An editor truncating the file before writing it, or a failed
+		// deploy, must not be applied as "watch nothing".
+		d.errorf(1, 1, "the config file is empty: it needs sources: (at least one source) and rules: (at least one rule)")
 	}
 	if len(d.errs) == 0 {
 		d.compile(c)
@@ -153,12 +154,12 @@ func defaults(path, version string) *Config {
 		StoryWindow: DefaultStoryWindow,
 		Retention:   DefaultRetention,
 		UserAgent:   "newswatch/" + version + " (+" + projectURL + ")",
-		envURLs:     map[string]bool{},
 	}
 }
 
 // document parses data into its single YAML document's root node; nil for
-// an empty file (all defaults) or on a syntax error (recorded).
+// an empty file (nothing but comments and white space) or on a syntax
+// error (recorded).
 func (d *decoder) document(data []byte) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node

@@ -61,7 +61,7 @@ func TestParseFull(t *testing.T) {
 		Sources: []model.Source{
 			{Name: "guardian-world", Feed: "https://www.theguardian.com/world/rss", Schedule: "@hourly", MaxArticles: 30},
 			{Name: "kremlin-news", Page: "http://en.kremlin.ru/events/president/news", Links: "div.hentry h3 a",
-				Title: "h1", Body: "div.read__content", Schedule: "@every 10m", MaxArticles: 10, AllowPrivate: true},
+				Title: "h1", Body: "div.read__content", Schedule: "@every 10m", MaxArticles: 10, AllowPrivate: true, PrivateSet: true},
 		},
 		Rules: []Rule{
 			{Name: "witkoff-moscow", Query: "Witkoff AND (Kremlin OR Putin OR Ushakov)", Channel: "#diplomacy"},
@@ -73,8 +73,7 @@ func TestParseFull(t *testing.T) {
 		t.Fatal("Matcher not compiled")
 	}
 	got := *c
-	got.Matcher, got.envURLs = nil, nil
-	want.envURLs = nil
+	got.Matcher = nil
 	if !reflect.DeepEqual(&got, want) {
 		t.Errorf("Parse:\n got %+v\nwant %+v", got, *want)
 	}
@@ -125,10 +124,8 @@ func TestDefaults(t *testing.T) {
 		name string
 		src  []byte
 	}{
-		{"empty file", nil},
-		{"comments only", yml("# nothing yet")},
-		{"one source", yml("sources:", "  - name: a", "    feed: https://example.com/rss")},
-		{"null values count as absent", yml("listen:", "schedule: ~", "slack:", "rules:")},
+		{"one source, one rule", minimal},
+		{"null values count as absent", append(yml("listen:", "schedule: ~", "slack:"), minimal...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,9 +153,66 @@ func TestDefaults(t *testing.T) {
 		})
 	}
 	t.Run("no version", func(t *testing.T) {
-		c, err := Parse("t.yaml", nil, Options{LookupEnv: noEnv})
+		c, err := Parse("t.yaml", minimal, Options{LookupEnv: noEnv})
 		if err != nil || c.UserAgent != "newswatch/dev (+https://github.com/newswatch/newswatch)" {
 			t.Errorf("UserAgent %q, err %v", c.UserAgent, err)
+		}
+	})
+}
+
+// minimal is the smallest config that watches something.
+var minimal = yml("sources:", "  - name: a", "    feed: https://example.com/rss", "rules:", "  - name: r", "    query: Kremlin")
+
+// TestNothingToWatch: a config without sources or without rules is refused,
+// saying which is missing; so is an empty file (an editor truncating it
+// while run runs must not be applied as "watch nothing").
+func TestNothingToWatch(t *testing.T) {
+	tests := []struct {
+		name string
+		src  []byte
+		want []string
+	}{
+		{"empty file", nil, []string{"t.yaml:1:1: the config file is empty: it needs sources: (at least one source) and rules: (at least one rule)"}},
+		{"white space only", []byte("\n  \n\n"), []string{"t.yaml:1:1: the config file is empty: it needs sources: (at least one source) and rules: (at least one rule)"}},
+		{"comments only", yml("# nothing yet"), []string{"t.yaml:1:1: the config file is empty: it needs sources: (at least one source) and rules: (at least one rule)"}},
+		{"no rules", yml("sources:", "  - name: a", "    feed: https://example.com/rss"),
+			[]string{"t.yaml:1:1: no rules: the config needs at least one rule (name: and query:) under rules:"}},
+		{"no sources", yml("state: x.db", "rules:", "  - name: r", "    query: Kremlin"),
+			[]string{"t.yaml:1:1: no sources: the config needs at least one source (name: and feed: or page:) under sources:"}},
+		{"neither", yml("state: x.db"), []string{
+			"t.yaml:1:1: no sources: the config needs at least one source (name: and feed: or page:) under sources:",
+			"t.yaml:1:1: no rules: the config needs at least one rule (name: and query:) under rules:",
+		}},
+		{"empty lists", yml("sources: []", "rules: []"), []string{
+			"t.yaml:1:1: no sources: sources: is empty; the config needs at least one source (name: and feed: or page:)",
+			"t.yaml:2:1: no rules: rules: is empty; the config needs at least one rule (name: and query:)",
+		}},
+		{"rules naming sources, no sources", yml("rules:", "  - name: r", "    query: x", "    sources: [a]"), []string{
+			`t.yaml:1:1: no sources: the config needs at least one source (name: and feed: or page:) under sources:`,
+			`t.yaml:4:15: sources: no source named "a"; no sources are defined`,
+		}},
+		{"null lists", yml("sources:", "rules: ~"), []string{
+			"t.yaml:1:1: no sources: the config needs at least one source (name: and feed: or page:) under sources:",
+			"t.yaml:1:1: no rules: the config needs at least one rule (name: and query:) under rules:",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseRaw(t, tt.src, nil)
+			if err == nil {
+				t.Fatalf("Parse = %d sources, %d rules, want an error", len(c.Sources), len(c.Rules))
+			}
+			if got := problems(t, err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+	t.Run("broken items are not reported as missing", func(t *testing.T) {
+		_, err := parseRaw(t, yml("sources:", "  - name: a", "rules:", "  - name: r"), nil)
+		for _, p := range problems(t, err) {
+			if strings.Contains(p, "no sources") || strings.Contains(p, "no rules") {
+				t.Errorf("unexpected %q", p)
+			}
 		}
 	})
 }

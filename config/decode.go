@@ -47,7 +47,8 @@ type entry struct {
 type value struct {
 	s       string
 	node    *yaml.Node
-	fromEnv bool // some of s came from the environment: never echo it
+	fromEnv bool   // some of s came from the environment: never echo it
+	env     []span // where in s the environment's (non-empty) text is
 }
 
 // show quotes v for a message, unless it may be a secret.
@@ -122,11 +123,11 @@ func (d *decoder) scalar(e entry) (value, bool) {
 		d.errAt(e.val, "%s: expected a single value, got %s", e.name, kindName(e.val))
 		return value{}, false
 	}
-	s, fromEnv, errs := expand(e.val.Value, d.lookup, isSecretKey(e.name))
+	s, env, fromEnv, errs := expandSpans(e.val.Value, d.lookup, isSecretKey(e.name))
 	for _, msg := range errs {
 		d.errAt(e.val, "%s: %s", e.name, msg)
 	}
-	return value{s: s, node: e.val, fromEnv: fromEnv}, len(errs) == 0
+	return value{s: s, node: e.val, fromEnv: fromEnv, env: env}, len(errs) == 0
 }
 
 // sequence returns the items of a list, aliases resolved.

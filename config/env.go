@@ -15,8 +15,19 @@ import (
 // is a secret, no message quotes the text inside a malformed ${...} either:
 // it is often the secret itself, pasted between the braces.
 func expand(s string, lookup func(string) (string, bool), secret bool) (out string, fromEnv bool, errs []string) {
+	out, _, fromEnv, errs = expandSpans(s, lookup, secret)
+	return out, fromEnv, errs
+}
+
+// span is a byte range [start, end) of an expanded value.
+type span struct{ start, end int }
+
+// expandSpans is expand that also returns where in out the environment's
+// text went, so a URL's query values that came from ${VAR} can be redacted
+// by name wherever the URL is printed.
+func expandSpans(s string, lookup func(string) (string, bool), secret bool) (out string, env []span, fromEnv bool, errs []string) {
 	if !strings.Contains(s, "${") {
-		return s, false, nil
+		return s, nil, false, nil
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -28,21 +39,24 @@ func expand(s string, lookup func(string) (string, bool), secret bool) (out stri
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
 				errs = append(errs, "unterminated ${ (write $${ for a literal ${)")
-				return "", fromEnv, errs
+				return "", env, fromEnv, errs
 			}
-			val, env, err := lookupVar(s[i+2:i+end], lookup, secret)
+			val, isEnv, err := lookupVar(s[i+2:i+end], lookup, secret)
 			if err != "" {
 				errs = append(errs, err)
 			}
+			if isEnv && val != "" {
+				env = append(env, span{b.Len(), b.Len() + len(val)})
+			}
 			b.WriteString(val)
-			fromEnv = fromEnv || env
+			fromEnv = fromEnv || isEnv
 			i += end + 1
 		default:
 			b.WriteByte(s[i])
 			i++
 		}
 	}
-	return b.String(), fromEnv, errs
+	return b.String(), env, fromEnv, errs
 }
 
 // lookupVar resolves the inside of one ${...}.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,7 +73,7 @@ func TestEnvInConfig(t *testing.T) {
 		{"defaults", map[string]string{"HOST": "a.example", "MAX": "5"}, func(c *Config) bool {
 			s := c.Sources[0]
 			return c.State == "newswatch.db" && c.Listen == "127.0.0.1:9464" && c.Slack.Mode() == "stdout" &&
-				c.Slack.Channel == "#news" && s.Name == "a" && s.Feed == "https://a.example/rss" && s.MaxArticles == 5 && !s.AllowPrivate
+				c.Slack.Channel == "#news" && s.Name == "a" && s.Feed == "https://a.example/rss" && s.MaxArticles == 5 && !s.AllowPrivate && s.PrivateSet
 		}},
 		{"overrides", map[string]string{
 			"STATE": "/data/nw.db", "LISTEN": "", "MAX_AGE": "3d", "SLACK_BOT_TOKEN": "xoxb-1", "CHANNEL": "C123",
@@ -100,8 +101,48 @@ func TestEnvInConfig(t *testing.T) {
 // TestNilLookupEnvUsesProcessEnvironment checks the documented default.
 func TestNilLookupEnvUsesProcessEnvironment(t *testing.T) {
 	t.Setenv("NEWSWATCH_TEST_STATE", "from-env.db")
-	c, err := Parse("t.yaml", yml("state: ${NEWSWATCH_TEST_STATE}"), Options{})
+	c, err := Parse("t.yaml", withWatch(yml("state: ${NEWSWATCH_TEST_STATE}")), Options{})
 	if err != nil || c.State != "from-env.db" {
 		t.Errorf("State = %v, %v; want from-env.db", c, err)
+	}
+}
+
+// TestEnvParams: the query parameters whose name or value came from
+// ${VAR} are the source's secret parameters, whatever they are called.
+func TestEnvParams(t *testing.T) {
+	vars := map[string]string{"KEY": "k1", "ID": "id", "Q": "?a=1&b=2", "URL": "https://h/x?c=3", "EMPTY": ""}
+	tests := []struct {
+		feed string
+		want []string
+	}{
+		{"https://h/rss?apikey=${KEY}&lang=en", []string{"apikey"}},
+		{"https://h/rss?client=${ID}&lang=en", []string{"client"}},
+		{"https://h/rss?client=pre-${ID}-post", []string{"client"}},
+		{"https://h/rss${Q}", []string{"a", "b"}},
+		{"${URL}", []string{"c"}},
+		{"https://h/${ID}/rss?lang=en", nil},
+		{"https://h/rss?x=${EMPTY}", nil},
+		{"https://h/rss?lang=en#frag=${ID}", nil},
+		{"https://h/rss?c%6Cient=${ID}", []string{"client"}},
+		{"https://h/rss?${ID}=1", []string{"id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.feed, func(t *testing.T) {
+			c := mustParse(t, yml("sources:", "  - name: a", "    feed: "+tt.feed), vars)
+			if got := c.Sources[0].SecretParams; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("SecretParams = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestURLErrorsRedact: a bad URL typed into the file with a password or a
+// token in it is quoted redacted.
+func TestURLErrorsRedact(t *testing.T) {
+	_, err := parse(t, yml("sources:", "  - name: a", `    feed: "ftp://reader:pw-typed-1@h.example/rss?token=tok-typed-2"`), nil)
+	got := strings.Join(problems(t, err), "\n")
+	want := `t.yaml:3:11: feed: URL "ftp://REDACTED@h.example/rss?token=REDACTED" must start with http:// or https://`
+	if got != want {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
 	}
 }

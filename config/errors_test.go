@@ -35,6 +35,8 @@ func TestErrors(t *testing.T) {
 			`t.yaml:1:9: invalid YAML: control characters are not allowed`,
 		}},
 		{"second document", yml("state: a.db", "---", "state: b.db"), nil, []string{
+			`t.yaml:1:1: no sources: the config needs at least one source (name: and feed: or page:) under sources:`,
+			`t.yaml:1:1: no rules: the config needs at least one rule (name: and query:) under rules:`,
 			`t.yaml:2:1: a second YAML document; the config is one document (remove the ---)`,
 		}},
 		{"not a mapping", yml("- state"), nil, []string{
@@ -225,14 +227,6 @@ func TestErrors(t *testing.T) {
 			`t.yaml:10:14: sources: empty list; remove the key to watch every source`,
 			`t.yaml:13:14: sources: expected a list of source names, got a single value`,
 		}},
-		{"rule sources without sources", yml(
-			"rules:",
-			"  - name: r",
-			"    query: x",
-			"    sources: [a]",
-		), nil, []string{
-			`t.yaml:4:15: sources: no source named "a"; no sources are defined`,
-		}},
 		{"merge keys", yml(
 			"sources:",
 			"  - <<: {feed: https://a.example/rss}",
@@ -315,10 +309,10 @@ func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(good, yml("listen: ''"), 0o600); err != nil {
+	if err := os.WriteFile(good, withWatch(yml("listen: ''")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bad, yml("listen: x"), 0o600); err != nil {
+	if err := os.WriteFile(bad, withWatch(yml("listen: x")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := Load(good, Options{LookupEnv: noEnv}); err != nil || c.Path != good || c.Listen != "" {

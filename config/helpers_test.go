@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -20,10 +22,58 @@ func env(vars map[string]string) func(string) (string, bool) {
 	}
 }
 
-// parse parses src as t.yaml with the given environment.
+// parse parses src as t.yaml with the given environment. A test config
+// that is one block mapping without sources: or rules: gets a minimal one
+// appended (see withWatch); parseRaw does not.
 func parse(t *testing.T, src []byte, vars map[string]string) (*Config, error) {
 	t.Helper()
+	return parseRaw(t, withWatch(src), vars)
+}
+
+func parseRaw(t *testing.T, src []byte, vars map[string]string) (*Config, error) {
+	t.Helper()
 	return Parse("t.yaml", src, Options{Version: "0.1.0", LookupEnv: env(vars)})
+}
+
+// withWatch appends a source and a rule to a test config that lacks them,
+// so tests of other keys need not repeat them (a config without either is
+// refused: TestNothingToWatch). Appending keeps the test's line numbers.
+// Anything but one well-formed block mapping is left alone.
+func withWatch(src []byte) []byte {
+	var docs []yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if !errors.Is(err, io.EOF) {
+				return src
+			}
+			break
+		}
+		docs = append(docs, doc)
+	}
+	if len(docs) != 1 || len(docs[0].Content) == 0 {
+		return src
+	}
+	root := docs[0].Content[0]
+	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 {
+		return src
+	}
+	has := map[string]bool{}
+	for i := 0; i < len(root.Content); i += 2 {
+		has[root.Content[i].Value] = true
+	}
+	out := append([]byte{}, src...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	if !has["sources"] {
+		out = append(out, "sources: [{name: zz-watch, feed: \"https://example.com/zz\"}]\n"...)
+	}
+	if !has["rules"] {
+		out = append(out, "rules: [{name: zz-rule, query: zzwatch, channel: \"#zz\"}]\n"...)
+	}
+	return out
 }
 
 // mustParse fails the test unless src is valid.

@@ -19,7 +19,7 @@ func (d *decoder) sources(e entry, c *Config) ([]model.Source, map[string]string
 	folded := make(map[string]*yaml.Node)
 	var out []model.Source
 	for _, n := range d.sequence(e, "sources") {
-		s, nameNode, envURL := d.source(n, c.Schedule)
+		s, nameNode := d.source(n, c.Schedule)
 		if nameNode == nil {
 			continue
 		}
@@ -29,25 +29,24 @@ func (d *decoder) sources(e entry, c *Config) ([]model.Source, map[string]string
 			continue
 		}
 		folded[key], names[key] = nameNode, s.Name
-		c.envURLs[s.Name] = envURL
 		out = append(out, s)
 	}
 	return out, names
 }
 
 // source decodes one source; nameNode is nil when it has no usable name.
-func (d *decoder) source(n *yaml.Node, defSchedule string) (s model.Source, nameNode *yaml.Node, envURL bool) {
+func (d *decoder) source(n *yaml.Node, defSchedule string) (s model.Source, nameNode *yaml.Node) {
 	if isNull(n) {
 		d.errAt(n, "empty source; expected name: and feed: or page:")
-		return s, nil, false
+		return s, nil
 	}
 	m := d.mapping(n, "source", "", sourceKeys)
 	if m == nil {
-		return s, nil, false
+		return s, nil
 	}
 	nameNode = d.name(m, n, "source", &s.Name)
 	s.Schedule, s.MaxArticles = defSchedule, DefaultMaxArticles
-	envURL = d.sourceURL(m, n, &s)
+	d.sourceURL(m, n, &s)
 	if _, isPage := m["page"]; isPage { // feeds with selectors are reported by sourceURL
 		d.selectors(m, &s)
 	}
@@ -58,9 +57,11 @@ func (d *decoder) source(n *yaml.Node, defSchedule string) (s model.Source, name
 		d.integer(e, &s.MaxArticles, 1)
 	}
 	if e, ok := m["allow_private"]; ok {
-		d.boolean(e, &s.AllowPrivate)
+		// Set, even to false: false then overrides the trust an IP-literal
+		// or localhost URL gets when the key is absent.
+		s.PrivateSet = d.boolean(e, &s.AllowPrivate)
 	}
-	return s, nameNode, envURL
+	return s, nameNode
 }
 
 // name decodes the name key shared by sources and rules.
@@ -82,30 +83,31 @@ func (d *decoder) name(m map[string]entry, n *yaml.Node, what string, dst *strin
 	return v.node
 }
 
-// sourceURL decodes feed or page (exactly one of them) and reports whether
-// the URL came from the environment.
-func (d *decoder) sourceURL(m map[string]entry, n *yaml.Node, s *model.Source) bool {
+// sourceURL decodes feed or page (exactly one of them), and notes in
+// s.SecretParams the query parameters the environment filled.
+func (d *decoder) sourceURL(m map[string]entry, n *yaml.Node, s *model.Source) {
 	feed, isFeed := m["feed"]
 	page, isPage := m["page"]
 	switch {
 	case isFeed && isPage:
 		d.errAt(later(feed, page).key, "source has both feed and page; set one of them")
-		return false
+		return
 	case !isFeed && !isPage:
 		d.errAt(n, "source needs feed: (an RSS, Atom or JSON feed URL) or page: (a web page whose links lead to articles)")
-		return false
+		return
 	case isPage:
 		if _, ok := m["links"]; !ok {
 			d.errAt(page.key, "page source needs links: (a CSS selector for the article links on the page)")
 		}
-		return d.url(page, &s.Page)
+		s.SecretParams = d.url(page, &s.Page)
+		return
 	}
 	for _, k := range []string{"links", "title", "body"} {
 		if e, ok := m[k]; ok {
 			d.errAt(e.key, "%s: only page sources take CSS selectors; this source has feed:", k)
 		}
 	}
-	return d.url(feed, &s.Feed)
+	s.SecretParams = d.url(feed, &s.Feed)
 }
 
 func later(a, b entry) entry {
@@ -115,12 +117,15 @@ func later(a, b entry) entry {
 	return a
 }
 
-func (d *decoder) url(e entry, dst *string) bool {
+// url decodes a source URL and returns the query parameters whose values
+// came from the environment (see envParams).
+func (d *decoder) url(e entry, dst *string) []string {
 	v, ok := d.scalar(e)
-	if ok && d.httpURL(e.name, v, false) {
-		*dst = v.s
+	if !ok || !d.httpURL(e.name, v, false) {
+		return nil
 	}
-	return v.fromEnv
+	*dst = v.s
+	return envParams(v.s, v.env)
 }
 
 // selectors compiles the CSS selectors now, with the same cascadia parser

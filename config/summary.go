@@ -3,18 +3,19 @@ package config
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/newswatch/newswatch/redact"
 )
 
 // Summary writes what `newswatch check` shows: the settings in force after
 // defaults, Slack's mode, every source and rule, and the channels used.
 // Secrets are never written: the Slack token and webhook URL show as
-// "set (redacted)", URLs lose their passwords, and URLs taken from the
-// environment lose their query strings.
+// "set (redacted)", and URLs pass through redact.URL (userinfo, credential
+// query values and values taken from the environment hidden).
 func (c *Config) Summary(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
@@ -35,7 +36,7 @@ func (c *Config) summarySettings(w io.Writer) {
 	kind := "SQLite"
 	state := c.State
 	if isPostgres(c.State) {
-		kind, state = "PostgreSQL", redactURL(c.State, false)
+		kind, state = "PostgreSQL", redact.URL(c.State)
 	}
 	fmt.Fprintf(w, "state:\t%s (%s)\n", state, kind)
 	listen := c.Listen
@@ -68,7 +69,7 @@ func (c *Config) summarySlack(w io.Writer) {
 	fmt.Fprintf(w, "  webhook_url:\t%s\n", secretState(s.WebhookURL, ignored))
 	fmt.Fprintf(w, "  channel:\t%s\n", orNone(s.Channel))
 	if s.APIURL != "" {
-		fmt.Fprintf(w, "  api_url:\t%s\n", redactURL(s.APIURL, false))
+		fmt.Fprintf(w, "  api_url:\t%s\n", redact.URL(s.APIURL))
 	}
 	if s.Enabled() {
 		fmt.Fprintf(w, "  give_up_after:\t%s\n", formatDuration(s.GiveUp()))
@@ -104,10 +105,13 @@ func (c *Config) summarySources(w io.Writer) {
 			}
 			extra += fmt.Sprintf(" max_articles %d", s.MaxArticles)
 		}
-		if s.AllowPrivate {
+		switch {
+		case s.AllowPrivate:
 			extra += "  allow_private"
+		case s.PrivateSet:
+			extra += "  allow_private: false"
 		}
-		fmt.Fprintf(w, "  %s\t%s %s\tschedule %s%s\n", s.Name, kind, redactURL(s.URL(), c.envURLs[s.Name]), s.Schedule, extra)
+		fmt.Fprintf(w, "  %s\t%s %s\tschedule %s%s\n", s.Name, kind, redact.URL(s.URL(), s.SecretParams...), s.Schedule, extra)
 	}
 }
 
@@ -145,19 +149,6 @@ func (c *Config) channels() string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, ", ")
-}
-
-// redactURL hides a URL's password, and its query string when the URL came
-// from the environment (where API keys in feed URLs usually live).
-func redactURL(raw string, fromEnv bool) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL, not shown)"
-	}
-	if fromEnv && u.RawQuery != "" {
-		u.RawQuery = "REDACTED"
-	}
-	return u.Redacted()
 }
 
 // oneLine folds a block-scalar query onto one line for the table.

@@ -42,6 +42,9 @@ func TestSummary(t *testing.T) {
 			"sources:",
 			"  - name: a",
 			"    feed: https://a.example/rss",
+			"  - name: local",
+			"    feed: http://127.0.0.1:8080/rss",
+			"    allow_private: false",
 			"rules:",
 			"  - name: r",
 			"    query: x",
@@ -56,7 +59,9 @@ func TestSummary(t *testing.T) {
 			"  - name: b",
 			"    feed: https://user:SECRET@b.example/rss?lang=en",
 			"    allow_private: true",
-		), map[string]string{"FEED_URL": "https://a.example/rss?api_key=SECRET"}, "summary_webhook.golden"},
+			"  - name: c",
+			"    feed: https://c.example/rss?client=${CLIENT}&lang=en&tok=x${TOK}",
+		), map[string]string{"FEED_URL": "https://a.example/rss?api_key=SECRET&q=SECRET", "CLIENT": "SECRET", "TOK": "SECRET"}, "summary_webhook.golden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

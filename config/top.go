@@ -39,6 +39,29 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 		c.Rules = d.rules(e, names)
 	}
 	d.checkChannels(c, slackKey)
+	d.required(root, m)
+}
+
+// required refuses a config that watches nothing: without sources or
+// without rules a running daemon would silently do nothing until the next
+// edit. An empty list counts as missing; a list whose every item is broken
+// does not (its items are already reported).
+func (d *decoder) required(root *yaml.Node, m map[string]entry) {
+	if resolve(root).Kind != yaml.MappingNode {
+		return // reported by mapping
+	}
+	for _, k := range []struct{ key, what string }{
+		{"sources", "at least one source (name: and feed: or page:)"},
+		{"rules", "at least one rule (name: and query:)"},
+	} {
+		e, ok := m[k.key]
+		switch {
+		case !ok:
+			d.errAt(root, "no %s: the config needs %s under %s:", k.key, k.what, k.key)
+		case e.val.Kind == yaml.SequenceNode && len(e.val.Content) == 0:
+			d.errAt(e.key, "no %s: %s: is empty; the config needs %s", k.key, k.key, k.what)
+		}
+	}
 }
 
 func (d *decoder) state(e entry, dst *string) {

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/newswatch/newswatch/redact"
 	"github.com/robfig/cron/v3"
 )
 
@@ -100,17 +101,19 @@ func (d *decoder) integer(e entry, dst *int, lo int) {
 	}
 }
 
-func (d *decoder) boolean(e entry, dst *bool) {
+// boolean decodes a true/false value; it reports whether one was stored.
+func (d *decoder) boolean(e entry, dst *bool) bool {
 	v, ok := d.scalar(e)
 	if !ok {
-		return
+		return false
 	}
 	b, err := strconv.ParseBool(v.s)
 	if err != nil {
 		d.errAt(v.node, "%s: expected true or false, got %s", e.name, v.show())
-		return
+		return false
 	}
 	*dst = b
+	return true
 }
 
 // httpURL checks that v is an absolute http(s) URL. Other schemes (file:,
@@ -119,6 +122,9 @@ func (d *decoder) boolean(e entry, dst *bool) {
 // never pass them on.
 func (d *decoder) httpURL(name string, v value, secret bool) bool {
 	show := v.show()
+	if !v.fromEnv {
+		show = strconv.Quote(redact.URL(v.s)) // a password typed into the file
+	}
 	if secret {
 		show = "(secret, not shown)"
 	}

@@ -37,7 +37,7 @@ func BenchmarkHTMLToText(b *testing.B) {
 	html := strings.Repeat(`<p>Kremlin aide <b>Yuri Ushakov</b> said &quot;no&quot;.<br>Next&nbsp;line</p><script>t()</script>`, 500)
 	b.SetBytes(int64(len(html)))
 	for b.Loop() {
-		htmlToText(html)
+		htmlToText(html, DefaultMaxTextBytes)
 	}
 }
 
@@ -46,7 +46,7 @@ func FuzzHTMLToText(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := htmlToText(s)
+		out := htmlToText(s, DefaultMaxTextBytes)
 		if utf8.ValidString(s) && !utf8.ValidString(out) {
 			t.Fatalf("htmlToText(%q) = %q: invalid UTF-8", s, out)
 		}

@@ -10,12 +10,13 @@ import (
 
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 )
 
 // Defaults for the zero values of Options.
 const (
 	DefaultMaxArticles  = 30
-	DefaultMaxTextBytes = 64 << 10
+	DefaultMaxTextBytes = 1 << 20
 )
 
 // Options configures a Crawler.
@@ -27,7 +28,7 @@ type Options struct {
 	// whose own MaxArticles is zero; default 30.
 	MaxArticles int
 	// MaxTextBytes caps each text field of an article (cut at a rune
-	// boundary); default 64 KiB.
+	// boundary); default 1 MiB, above any real article.
 	MaxTextBytes int
 	// Logger receives one line per skipped article page; default discards.
 	Logger *slog.Logger
@@ -115,12 +116,31 @@ func (c *Crawler) Fetch(ctx context.Context, r Request) (*Result, error) {
 		res, err = c.fetchPages(ctx, r)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("crawler: %s: %w", r.Source.Name, err)
+		return nil, sourceError(r.Source, err)
 	}
 	return res, nil
 }
 
-// allowPrivate is a source's permission to reach private addresses.
+// sourceError is how a source's failure leaves the crawler: named after
+// the source, with every URL in its text (ours, and those that fetch,
+// net/http or colly quote) redacted with the source's secret parameters.
+// The wrapping here is the last line: the URLs we format ourselves are
+// redacted where we format them too (shown).
+func sourceError(src model.Source, err error) error {
+	return redact.Error(fmt.Errorf("crawler: %s: %w", src.Name, err), src.SecretParams...)
+}
+
+// shown is a URL of src as it may appear in an error or a log line.
+func shown(src model.Source, u string) string { return redact.URL(u, src.SecretParams...) }
+
+// allowPrivate is a source's permission to reach private addresses, on
+// every hop (redirects, autodiscovered feeds, article links): what
+// allow_private says when it is set; unset, whether the source's own URL
+// names a private or loopback host (an IP literal, localhost), since
+// writing such a URL is as explicit as writing allow_private: true.
 func allowPrivate(src model.Source) bool {
-	return src.AllowPrivate || fetch.HostIsPrivate(src.URL())
+	if src.AllowPrivate || src.PrivateSet {
+		return src.AllowPrivate
+	}
+	return fetch.HostIsPrivate(src.URL())
 }

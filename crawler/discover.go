@@ -25,7 +25,7 @@ func (c *Crawler) Discover(ctx context.Context, src model.Source) (string, error
 	}
 	res, err := c.fetchFeedAt(ctx, Request{Source: src}, src.Feed)
 	if err != nil {
-		return "", fmt.Errorf("crawler: %s: %w", src.Name, err)
+		return "", sourceError(src, err)
 	}
 	return res.FeedURL, nil
 }
@@ -35,11 +35,11 @@ func (c *Crawler) Discover(ctx context.Context, src model.Source) (string, error
 func (c *Crawler) discoverFeed(ctx context.Context, src model.Source, pageURL string, page []byte) (*Result, error) {
 	base, err := url.Parse(pageURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pageURL, err)
+		return nil, fmt.Errorf("%s: %w", shown(src, pageURL), err)
 	}
 	links := feedLinks(page, base)
 	if len(links) == 0 {
-		return nil, fmt.Errorf("%s: %w", pageURL, ErrNoFeed)
+		return nil, fmt.Errorf("%s: %w", shown(src, pageURL), ErrNoFeed)
 	}
 	var errs []error
 	for _, link := range links[:min(len(links), maxFeedCandidates)] {
@@ -49,5 +49,5 @@ func (c *Crawler) discoverFeed(ctx context.Context, src model.Source, pageURL st
 		}
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("%s: %w: %w", pageURL, ErrNoFeed, errors.Join(errs...))
+	return nil, fmt.Errorf("%s: %w: %w", shown(src, pageURL), ErrNoFeed, errors.Join(errs...))
 }

@@ -29,6 +29,9 @@ var ErrNotFeed = errors.New("not a feed")
 // real pages are rarely well-formed XML, and autodiscovery must see them.
 // Entities declared in a DTD are never expanded (encoding/xml does not).
 func (c *Crawler) parseFeed(source, feedURL string, body []byte) ([]*model.Article, error) {
+	if err := checkFeedDepth(body); err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
 	p := gofeed.NewParser()
 	// We never use item images; gofeed's fallback that finds one parses
 	// every description and content as HTML, most of a feed's parse time.
@@ -95,9 +98,9 @@ func (c *Crawler) feedArticle(source string, base *url.URL, it *gofeed.Item) *mo
 		GUID:          capText(oneLine(it.GUID), c.maxText),
 		Link:          link,
 		CanonicalLink: canonical(link),
-		Title:         capText(oneLine(htmlToText(it.Title)), c.maxText),
-		Summary:       capText(htmlToText(it.Description), c.maxText),
-		Body:          capText(htmlToText(it.Content), c.maxText),
+		Title:         capText(oneLine(htmlToText(it.Title, c.maxText)), c.maxText),
+		Summary:       htmlToText(it.Description, c.maxText),
+		Body:          htmlToText(it.Content, c.maxText),
 		Published:     itemTime(it),
 	}
 	if a.GUID == "" && a.CanonicalLink == "" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 )
 
 // fetchFeed reads a feed source with a conditional GET. When the feed URL
@@ -45,7 +46,7 @@ func (c *Crawler) fetchFeedAt(ctx context.Context, r Request, feedURL string) (*
 		return res, nil
 	}
 	if !errors.Is(err, ErrNotFeed) || feedURL != src.Feed || !looksLikeHTML(body, resp.ContentType) {
-		return nil, fmt.Errorf("%s: %w", feedURL, err)
+		return nil, fmt.Errorf("%s: %w", shown(src, feedURL), err)
 	}
 	res, err = c.discoverFeed(ctx, src, resp.URL, body)
 	if err != nil {
@@ -59,14 +60,14 @@ func (c *Crawler) fetchFeedAt(ctx context.Context, r Request, feedURL string) (*
 func (c *Crawler) get(ctx context.Context, r fetch.Request) (*fetch.Response, []byte, error) {
 	resp, err := c.fetch.Get(ctx, r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fetch %s: %w", r.URL, err)
+		return nil, nil, err // fetch names the URL, redacted
 	}
 	if resp.NotModified {
 		return resp, nil, nil
 	}
-	body, err := fetch.ToUTF8(resp.Body, resp.ContentType)
+	body, err := c.decode(resp.Body, resp.ContentType, resp.URL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("decode %s: %w", resp.URL, err)
+		return nil, nil, fmt.Errorf("decode %s: %w", redact.URL(resp.URL), err)
 	}
 	return resp, body, nil
 }
@@ -79,7 +80,7 @@ func (c *Crawler) readFeed(ctx context.Context, src model.Source, feedURL string
 	}
 	articles, err := c.parseFeed(src.Name, resp.URL, body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", feedURL, err)
+		return nil, fmt.Errorf("%s: %w", shown(src, feedURL), err)
 	}
 	return &Result{ETag: resp.ETag, LastModified: resp.LastModified, FeedURL: feedURL, Articles: articles}, nil
 }

@@ -101,3 +101,76 @@ func TestSourcesNeverReachPrivateAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowPrivateFalseMeansFalse: an explicit allow_private: false refuses
+// private and loopback targets even when the source's own URL names one
+// (an IP literal, localhost); unset, such a URL is trusted as written. The
+// injected dialler refuses every private address, so "allowed" shows as an
+// attempted dial that never leaves the process.
+func TestAllowPrivateFalseMeansFalse(t *testing.T) {
+	tests := []struct {
+		name      string
+		src       model.Source
+		wantDial  string // "" when the guard must refuse before any dial
+		wantGuard bool
+	}{
+		{"explicit false, private literal feed", model.Source{Name: "a", Feed: "http://10.0.0.1/feed", PrivateSet: true}, "", true},
+		{"explicit false, loopback literal feed", model.Source{Name: "b", Feed: "http://127.0.0.1/feed", PrivateSet: true}, "", true},
+		{"explicit false, localhost feed", model.Source{Name: "c", Feed: "http://localhost/feed", PrivateSet: true}, "", true},
+		{"explicit false, IPv6 loopback page", model.Source{Name: "d", Page: "http://[::1]/list", Links: "a", PrivateSet: true}, "", true},
+		{"explicit false, metadata page", model.Source{Name: "e", Page: "http://169.254.169.254/list", Links: "a", PrivateSet: true}, "", true},
+		{"unset, private literal feed", model.Source{Name: "f", Feed: "http://10.0.0.1/feed"}, "10.0.0.1:80", false},
+		{"unset, localhost feed", model.Source{Name: "g", Feed: "http://localhost/feed"}, "127.0.0.1:80", false},
+		{"explicit true, private literal feed", model.Source{Name: "h", Feed: "http://10.0.0.1/feed", AllowPrivate: true, PrivateSet: true}, "10.0.0.1:80", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := &fakeNet{srv: nil, hosts: map[string]string{"localhost": "127.0.0.1"}}
+			fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: fn, DialContext: fn.DialContext})
+			t.Cleanup(fc.CloseIdleConnections)
+			c := newTestCrawler(t, Options{Fetch: fc})
+			_, err := c.Fetch(testContext(t), Request{Source: tt.src})
+			if err == nil {
+				t.Fatal("Fetch succeeded; the fake network reaches nothing")
+			}
+			if got := errors.Is(err, fetch.ErrBlockedAddress); got != tt.wantGuard {
+				t.Errorf("error %v: blocked = %v, want %v", err, got, tt.wantGuard)
+			}
+			fn.mu.Lock()
+			defer fn.mu.Unlock()
+			if tt.wantDial == "" && len(fn.dialled) > 0 {
+				t.Errorf("dialled %v, want the guard to refuse first", fn.dialled)
+			}
+			if tt.wantDial != "" && (len(fn.dialled) == 0 || fn.dialled[0] != tt.wantDial) {
+				t.Errorf("dialled %v, want %s (the guard letting it through)", fn.dialled, tt.wantDial)
+			}
+		})
+	}
+}
+
+// TestAllowPrivateDecision is the decision on its own, for every form of
+// the setting and of the source URL.
+func TestAllowPrivateDecision(t *testing.T) {
+	tests := []struct {
+		url          string
+		allow, isSet bool
+		want         bool
+	}{
+		{"https://news.example/rss", false, false, false},
+		{"https://news.example/rss", true, true, true},
+		{"https://news.example/rss", false, true, false},
+		{"http://192.168.1.10/rss", false, false, true},
+		{"http://192.168.1.10/rss", false, true, false},
+		{"http://localhost:8080/rss", false, false, true},
+		{"http://localhost:8080/rss", false, true, false},
+		{"http://feeds.localhost/rss", false, true, false},
+		{"http://[fd00::1]/rss", false, true, false},
+		{"http://[fd00::1]/rss", true, true, true},
+	}
+	for _, tt := range tests {
+		src := model.Source{Feed: tt.url, AllowPrivate: tt.allow, PrivateSet: tt.isSet}
+		if got := allowPrivate(src); got != tt.want {
+			t.Errorf("allowPrivate(%s, allow %v, set %v) = %v, want %v", tt.url, tt.allow, tt.isSet, got, tt.want)
+		}
+	}
+}

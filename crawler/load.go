@@ -11,6 +11,7 @@ import (
 
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 )
 
 // TestSource is the source name of articles loaded from a URL or stdin.
@@ -26,7 +27,7 @@ const maxLoadSize = fetch.DefaultMaxBodySize
 func (c *Crawler) Load(ctx context.Context, target string) ([]*model.Article, error) {
 	articles, err := c.load(ctx, target)
 	if err != nil {
-		return nil, fmt.Errorf("crawler: %s: %w", target, err)
+		return nil, redact.Error(fmt.Errorf("crawler: %s: %w", target, err))
 	}
 	return articles, nil
 }
@@ -65,7 +66,7 @@ func (c *Crawler) load(ctx context.Context, target string) ([]*model.Article, er
 // loadDocument decodes raw bytes and reads them as a feed, an HTML page or
 // plain text. base is where the document came from (nil for files and stdin).
 func (c *Crawler) loadDocument(source string, base *url.URL, raw []byte, contentType string) ([]*model.Article, error) {
-	body, err := fetch.ToUTF8(raw, contentType)
+	body, err := c.decode(raw, contentType, source)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +88,9 @@ func (c *Crawler) loadDocument(source string, base *url.URL, raw []byte, content
 		}
 		a.Source = source
 		return []*model.Article{a}, nil
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil, nil // an empty file is no article
 	}
 	return []*model.Article{c.textArticle(source, baseURL, string(body))}, nil
 }

@@ -135,3 +135,26 @@ func TestLoadHTMLTooBigForReadability(t *testing.T) {
 		t.Errorf("title %q, body ending %q; want the whole body's text", a.Title, a.Body[max(0, len(a.Body)-40):])
 	}
 }
+
+// Markup needs actual markup, not one leading "<".
+func TestLooksLikeXML(t *testing.T) {
+	for in, want := range map[string]bool{
+		"<!channel> Kremlin says talks will resume\nbody": false,
+		"<3 Kyiv\nbody":                             false,
+		"<@U123> see this\nbody":                    false,
+		"<https://news.example/a> link first\nbody": false,
+		"<Kremlin> said\nbody":                      false,
+		"<?xml version=\"1.0\"?><note>x</note>":     true,
+		"<!-- saved page --><div>x</div>":           true,
+		"<!DOCTYPE html><p>x":                       true,
+		"<note lang=\"en\">Kremlin</note>\n":        true,
+		"<p>Kremlin says</p> more":                  true,
+		"<b>Breaking:</b> Kremlin says":             true,
+		"\ufeff  <article>x</article>":              true,
+		"":                                          false,
+	} {
+		if got := looksLikeXML([]byte(in)); got != want {
+			t.Errorf("looksLikeXML(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 )
 
 // ErrRobotsDisallowed reports a listing page that robots.txt forbids.
@@ -77,7 +78,7 @@ const acceptHTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 func (c *Crawler) listingLinks(ctx context.Context, src model.Source, seen func(string) bool, listed map[string]bool, pageURL string, body []byte) ([]pageLink, bool, error) {
 	u, err := url.Parse(pageURL)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", pageURL, err)
+		return nil, false, fmt.Errorf("%s: %w", shown(src, pageURL), err)
 	}
 	max := src.MaxArticles
 	if max <= 0 {
@@ -87,7 +88,7 @@ func (c *Crawler) listingLinks(ctx context.Context, src model.Source, seen func(
 	f := linkFilter{site: siteOf(src.Page), seen: seen, allowed: allowed, max: max, self: canonical(pageURL), listed: listed}
 	links, truncated, err := pickLinks(body, u, src.Links, f)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: links: %w", pageURL, err)
+		return nil, false, fmt.Errorf("%s: links: %w", shown(src, pageURL), err)
 	}
 	return links, !truncated && !*unsure, nil
 }
@@ -101,7 +102,7 @@ func (c *Crawler) robotsFilter(ctx context.Context, src model.Source) (allowed f
 	return func(link string) bool {
 		err := c.robots(ctx, link, allow)
 		if err != nil {
-			c.log.Info("crawler: article page skipped", "source", src.Name, "url", link, "err", err)
+			c.log.Info("crawler: article page skipped", "source", src.Name, "url", shown(src, link), "err", redact.Error(err, src.SecretParams...))
 			*unsure = *unsure || !errors.Is(err, ErrRobotsDisallowed)
 		}
 		return err == nil
@@ -132,10 +133,10 @@ func (c *Crawler) rememberAliases(source string, old, found map[string]string, l
 func (c *Crawler) robots(ctx context.Context, rawURL string, allow bool) error {
 	ok, err := c.fetch.RobotsAllowed(ctx, rawURL, allow)
 	if err != nil {
-		return fmt.Errorf("robots.txt for %s: %w", rawURL, err)
+		return fmt.Errorf("robots.txt for %s: %w", redact.URL(rawURL), err)
 	}
 	if !ok {
-		return fmt.Errorf("%s: %w", rawURL, ErrRobotsDisallowed)
+		return fmt.Errorf("%s: %w", redact.URL(rawURL), ErrRobotsDisallowed)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/newswatch/newswatch/fetch"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 )
 
 // errNotHTML marks a linked page that is not HTML (a PDF, an image).
@@ -41,7 +42,7 @@ func (c *Crawler) crawlArticles(ctx context.Context, src model.Source, links []p
 		}
 		a, err := c.crawlArticle(col, l.URL, site, selectors{Title: src.Title, Body: src.Body})
 		if err != nil {
-			c.log.Warn("crawler: article page skipped", "source", src.Name, "url", l.URL, "err", err)
+			c.log.Warn("crawler: article page skipped", "source", src.Name, "url", shown(src, l.URL), "err", redact.Error(err, src.SecretParams...))
 			complete = complete && errors.Is(err, errNotHTML) // a PDF stays a PDF
 			continue
 		}
@@ -63,7 +64,7 @@ func (c *Crawler) crawlArticle(col *pageCollector, link, site string, sel select
 	if page.contentType != "" && !looksLikeHTML(page.body, page.contentType) {
 		return nil, fmt.Errorf("%w: %s", errNotHTML, page.contentType)
 	}
-	body, err := fetch.ToUTF8(page.body, page.contentType)
+	body, err := c.decode(page.body, page.contentType, page.url.String())
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
@@ -101,8 +102,8 @@ func (c *Crawler) collector(ctx context.Context, allow bool, site string) *pageC
 	col.SetRedirectHandler(stayOnSite(site))
 	pc := &pageCollector{col: col, ctx: ctx}
 	col.OnResponseHeaders(func(r *colly.Response) {
-		// Keep the charset for fetch.ToUTF8 and hide it from colly, which
-		// would otherwise convert the body first and ToUTF8 a second time.
+		// Keep the charset for fetch.Decode and hide it from colly, which
+		// would otherwise convert the body first and Decode a second time.
 		r.Ctx.Put("content_type", r.Headers.Get("Content-Type"))
 		r.Headers.Del("Content-Type")
 	})
@@ -117,7 +118,7 @@ func (c *Crawler) collector(ctx context.Context, allow bool, site string) *pageC
 func stayOnSite(site string) func(req *http.Request, via []*http.Request) error {
 	return func(req *http.Request, _ []*http.Request) error {
 		if !onSite(req.URL.Hostname(), site) {
-			return fmt.Errorf("redirect leaves %s: %s", site, req.URL.Redacted())
+			return fmt.Errorf("redirect leaves %s: %s", site, redact.URL(req.URL.String()))
 		}
 		return nil
 	}

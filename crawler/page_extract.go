@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"bytes"
 	"cmp"
 	"net/url"
 	"strings"
@@ -18,106 +17,110 @@ type selectors struct {
 	Title, Body string
 }
 
+// page is an article page as a bounded tree (see parseBounded) and the
+// bytes it came from.
+type page struct {
+	doc      *goquery.Document
+	body     []byte
+	complete bool   // the tree holds the whole page
+	tail     string // sourceTail(body)
+}
+
 // extractPage reduces an article page (UTF-8 HTML) to an article. pageURL is
 // the URL the page was fetched from (its Link); site is the host whose
 // subdomains a <link rel="canonical"> may point to (the source's host).
 func (c *Crawler) extractPage(body []byte, pageURL *url.URL, site string, sel selectors) (*model.Article, error) {
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	root, complete, err := parseBounded(body)
 	if err != nil {
 		return nil, err
 	}
-	canon := pageCanonical(doc, pageURL, site)
+	p := &page{doc: goquery.NewDocumentFromNode(root), body: body, complete: complete, tail: sourceTail(body)}
+	canon := pageCanonical(p.doc, pageURL, site)
 	link := canon
 	if pageURL.Scheme == "http" || pageURL.Scheme == "https" {
 		link = pageURL.String()
 	}
-	return &model.Article{
+	a := &model.Article{
 		Link:          link,
 		CanonicalLink: canonical(canon),
-		Title:         capText(oneLine(pageTitle(doc, sel.Title)), c.maxText),
-		Body:          capText(pageBody(doc, pageURL, sel.Body), c.maxText),
-		Published:     pagePublished(doc),
-	}, nil
-}
-
-// pageTitle: the Title selector, else og:title, else the first h1, else <title>.
-func pageTitle(doc *goquery.Document, sel string) string {
-	if sel != "" {
-		if t := selectionText(doc.Find(sel).First()); t != "" {
-			return t
-		}
+		Published:     pagePublished(p.doc),
 	}
-	if t, ok := doc.Find(`meta[property="og:title"]`).First().Attr("content"); ok && oneLine(t) != "" {
-		return htmlToText(t)
-	}
-	if t := selectionText(doc.Find("h1").First()); t != "" {
-		return t
-	}
-	return selectionText(doc.Find("title").First())
+	// Readability runs last: it changes the tree.
+	titles := c.titleCandidates(p, sel.Title)
+	text, main := c.pageBody(p, pageURL, sel.Body)
+	a.Title = capText(titles.pick(main), c.maxText)
+	a.Body = capText(text, c.maxText)
+	return a, nil
 }
 
 // pageBody: the text of every element the Body selector picks, else the main
-// text found by readability, else the text of the whole <body>.
-func pageBody(doc *goquery.Document, pageURL *url.URL, sel string) string {
+// text found by readability, else the text of the whole <body>. main is
+// readability's result, when it ran and found one.
+func (c *Crawler) pageBody(p *page, pageURL *url.URL, sel string) (text string, main *readability.Article) {
 	if sel != "" {
 		var parts []string
-		doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
-			if t := selectionText(s); t != "" {
+		p.doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
+			if t := c.selectionText(s, p.tail); t != "" {
 				parts = append(parts, t)
 			}
 		})
 		if len(parts) > 0 {
-			return strings.Join(parts, "\n\n")
+			return strings.Join(parts, "\n\n"), nil
 		}
 	}
-	if t := readableText(doc, pageURL); t != "" {
-		return t
+	if !p.complete {
+		// Only a prefix is a tree: stream the whole page's text.
+		w := textWriter{limit: c.maxText}
+		streamText(p.body, &w)
+		return w.String(), nil
 	}
-	return selectionText(doc.Find("body"))
+	if art := readable(p.doc, pageURL); art != nil {
+		if t := c.nodeText(art.Node, p.tail); t != "" {
+			return t, art
+		}
+	}
+	return c.selectionText(p.doc.Find("body"), p.tail), nil
 }
 
 // maxReadabilityElems bounds the pages readability scores: on larger ones
 // it is slow, and the page's whole text is used instead.
 const maxReadabilityElems = 20000
 
-// readableText is the page's main text according to readability; "" when
-// readability finds none, gives up, or fails.
-func readableText(doc *goquery.Document, pageURL *url.URL) (text string) {
+// readable is the page's main content according to readability; nil when
+// readability finds none, gives up, or fails. It runs on the page's own
+// tree (ParseAndMutate: no copy), so nothing may read the tree after it.
+func readable(doc *goquery.Document, pageURL *url.URL) (art *readability.Article) {
 	if len(doc.Nodes) == 0 {
-		return ""
+		return nil
 	}
 	defer func() {
 		if recover() != nil { // a hostile page must not take the crawler down
-			text = ""
+			art = nil
 		}
 	}()
 	p := readability.NewParser()
 	p.MaxElemsToParse = maxReadabilityElems
-	art, err := p.ParseDocument(doc.Nodes[0], pageURL)
-	if err != nil || art.Node == nil {
-		return ""
+	a, err := p.ParseAndMutate(doc.Nodes[0], pageURL)
+	if err != nil || a.Node == nil {
+		return nil
 	}
-	return nodeText(art.Node)
+	return &a
 }
 
-// selectionText is the plain text of the selected elements' HTML.
-func selectionText(s *goquery.Selection) string {
-	var b strings.Builder
+// selectionText is the plain text of the selected elements.
+func (c *Crawler) selectionText(s *goquery.Selection, tail string) string {
+	w := textWriter{limit: c.maxText, tail: tail}
 	for _, n := range s.Nodes {
-		b.WriteString(nodeText(n))
-		b.WriteString("\n\n")
+		nodeText(n, &w)
+		w.breakLine(true)
 	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(w.String())
 }
 
-// nodeText renders a node back to HTML and reduces it to text, so page text
-// and feed text come out of the same htmlToText.
-func nodeText(n *html.Node) string {
-	var b bytes.Buffer
-	if err := html.Render(&b, n); err != nil {
-		return ""
-	}
-	return htmlToText(b.String())
+func (c *Crawler) nodeText(n *html.Node, tail string) string {
+	w := textWriter{limit: c.maxText, tail: tail}
+	nodeText(n, &w)
+	return strings.TrimSpace(w.String())
 }
 
 // pageCanonical is <link rel="canonical"> when it is on site (the host or a

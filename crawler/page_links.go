@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"bytes"
 	"net/url"
 	"strings"
 
@@ -31,10 +30,13 @@ type linkFilter struct {
 // (UTF-8 HTML fetched from pageURL), resolved, on site, unseen, without
 // duplicates, at most f.max of them. truncated reports that more were left.
 func pickLinks(body []byte, pageURL *url.URL, sel string, f linkFilter) (links []pageLink, truncated bool, err error) {
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	// A bounded tree: on a listing page past the bounds, the links of its
+	// first 50,000 elements are read.
+	root, _, err := parseBounded(body)
 	if err != nil {
 		return nil, false, err
 	}
+	doc := goquery.NewDocumentFromNode(root)
 	base := pageURL
 	if href, ok := doc.Find("base[href]").First().Attr("href"); ok {
 		if u, err := pageURL.Parse(strings.TrimSpace(href)); err == nil {

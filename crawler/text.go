@@ -20,61 +20,63 @@ var blockElements = map[atom.Atom]bool{
 	atom.Table: true, atom.Td: true, atom.Th: true, atom.Tr: true, atom.Ul: true,
 }
 
-// skippedElements have content that is never text a reader sees.
+// skippedElements have content that is never text a reader sees. <object>
+// is not among them: its children are the fallback content browsers show
+// when the plugin is missing (always, now that Flash is gone); its <param>
+// and <embed> are void and have no text.
 var skippedElements = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
-	atom.Iframe: true, atom.Object: true, atom.Svg: true, atom.Head: true,
+	atom.Iframe: true, atom.Svg: true, atom.Head: true, atom.Title: true,
+	atom.Noembed: true, atom.Noframes: true, atom.Embed: true,
 }
 
-// htmlToText reduces an HTML fragment to plain text: tags dropped, entities
-// decoded, script and style skipped, block elements turned into line breaks,
-// runs of spaces collapsed. Text without markup passes through with only its
-// entities decoded and its spaces tidied.
-func htmlToText(s string) string {
-	var w textWriter
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return w.String()
-		case html.TextToken:
-			if skip == 0 {
-				w.text(string(z.Text()))
-			}
-		case html.StartTagToken:
-			skip += w.tag(z, true)
-		case html.SelfClosingTagToken:
-			w.tag(z, true)
-		case html.EndTagToken:
-			skip = max(skip+w.tag(z, false), 0)
-		}
+// rawTextElements are the skipped elements whose content the tokenizer
+// reads as raw text up to their end tag. Feeds forget that end tag; the
+// rest of the input would then be their text and vanish, so an unclosed one
+// is read as HTML instead (see swallowed): an unclosed <iframe> or
+// <script> cannot swallow the article.
+var rawTextElements = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Iframe: true, atom.Noscript: true,
+	atom.Noembed: true, atom.Noframes: true,
+}
+
+// htmlToText reduces an HTML fragment (a feed's title, summary or content)
+// to plain text of at most limit bytes: parsed as a browser parses it (see
+// fragmentText), script and style skipped, block elements turned into line
+// breaks, runs of spaces collapsed. Text without markup passes through
+// with only its entities decoded and its spaces tidied.
+func htmlToText(s string, limit int) string {
+	w := textWriter{limit: limit}
+	switch {
+	case !strings.ContainsRune(s, '<'):
+		w.text(html.UnescapeString(s))
+	default:
+		fragmentText(s, &w)
 	}
+	return capText(w.String(), limit)
 }
 
 // textWriter accumulates text, collapsing spaces and limiting blank lines.
+// Once it holds limit bytes (limit > 0) it is full and takes no more.
 type textWriter struct {
-	b       strings.Builder
+	b     strings.Builder
+	limit int
+	// tail is the end of the source document (sourceTail), to tell an
+	// element left open at the end (swallowed).
+	tail    string
 	space   bool // a space is pending before the next word
 	newline int  // line breaks pending before the next word (at most 2)
 }
 
-// tag handles a start or end tag and returns the change in skip depth.
-func (w *textWriter) tag(z *html.Tokenizer, start bool) int {
-	name, _ := z.TagName()
-	a := atom.Lookup(name)
-	if skippedElements[a] {
-		if start {
-			return 1
-		}
-		return -1
-	}
+func (w *textWriter) full() bool { return w.limit > 0 && w.b.Len() >= w.limit }
+
+// element handles a start or end tag of a shown element.
+func (w *textWriter) element(a atom.Atom) {
 	if blockElements[a] {
 		w.breakLine(a == atom.P)
 	} else {
 		w.space = w.space || a == atom.Img
 	}
-	return 0
 }
 
 func (w *textWriter) breakLine(paragraph bool) {
@@ -89,7 +91,7 @@ func (w *textWriter) breakLine(paragraph bool) {
 }
 
 func (w *textWriter) text(s string) {
-	for s != "" {
+	for s != "" && !w.full() {
 		i := strings.IndexFunc(s, isWordRune)
 		if i != 0 {
 			w.space = true
@@ -122,7 +124,10 @@ func (w *textWriter) word(s string) {
 
 func (w *textWriter) String() string { return w.b.String() }
 
-func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u00a0' || r == '\u200b' }
+// isSpace: white space and the no-break space. Zero-width characters are
+// not spaces: a zero-width space inside a word must not split it (the
+// matcher drops it as Default_Ignorable).
+func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u00a0' }
 
 func isWordRune(r rune) bool { return !isSpace(r) }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/crawler"
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/store"
 )
 
@@ -59,7 +60,7 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		if ctx.Err() != nil {
 			return 0 // shutting down: not the source's fault
 		}
-		d.fetchFailed(ctx, &fs, err)
+		d.fetchFailed(ctx, &fs, src, err)
 		return 0
 	}
 	if res.NotModified {
@@ -159,10 +160,15 @@ func (d *Daemon) fetchSucceeded(ctx context.Context, fs *store.FetchState, resul
 	d.saveFetchState(ctx, *fs)
 }
 
-func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, err error) {
+// fetchFailed counts, logs and stores a failed fetch. The error's text is
+// what leaves the process (the log, the state file, status), so it is
+// redacted here with the source's secret parameters; the crawler already
+// did, and this keeps the guarantee at the door whatever it returns.
+func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, src model.Source, err error) {
+	msg := redact.Text(err.Error(), src.SecretParams...)
 	d.metrics.fetches.WithLabelValues(fs.Source, "error").Inc()
 	fs.ConsecutiveFailures++
-	fs.LastFetch, fs.LastResult, fs.LastError = d.now(), "error", err.Error()
+	fs.LastFetch, fs.LastResult, fs.LastError = d.now(), "error", msg
 	fs.NextAttempt = d.now().Add(failureBackoff(fs.ConsecutiveFailures))
 	d.metrics.sourceFailures.WithLabelValues(fs.Source).Set(float64(fs.ConsecutiveFailures))
 	// Log once per change of state, then only at debug, so a dead site
@@ -171,7 +177,7 @@ func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, err erro
 	if fs.ConsecutiveFailures == 1 {
 		level = slog.LevelWarn
 	}
-	d.log.Log(ctx, level, "source failing", "source", fs.Source, "err", err,
+	d.log.Log(ctx, level, "source failing", "source", fs.Source, "err", msg,
 		"consecutive_failures", fs.ConsecutiveFailures, "retry_after", fs.NextAttempt.Format(time.RFC3339))
 	d.saveFetchState(ctx, *fs)
 }

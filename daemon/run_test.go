@@ -165,6 +165,46 @@ func TestReloadRejectsSlackModeChange(t *testing.T) {
 	sched.wait()
 }
 
+// TestReloadRefusesNothingToWatch: an edit that leaves no sources or no
+// rules, or an empty file (an editor truncating it before writing), is
+// rejected, names what is missing, and the last good config stays.
+func TestReloadRefusesNothingToWatch(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss())
+	good := fmt.Sprintf(runConfig, srv.URL)
+	tests := []struct{ name, config, want string }{
+		{"empty file", "", "the config file is empty"},
+		{"comments only", "# being edited\n", "the config file is empty"},
+		{"no rules", good[:strings.Index(good, "rules:")], "no rules"},
+		{"no sources", strings.Replace(good, "sources:\n  - name: wire\n    feed: "+srv.URL+"/wire.xml\n", "", 1), "no sources"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, good)
+			sched := newScheduler(t.Context(), h.d, 0)
+			defer sched.stop()
+			if tt.config == "" {
+				if err := os.Truncate(h.configPath(), 0); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				h.writeConfig(tt.config)
+			}
+			h.d.reload(h.configPath(), sched)
+			if c := h.d.Config(); len(c.Sources) != 1 || len(c.Rules) != 1 {
+				t.Fatalf("after reload: %d sources, %d rules; want the last good 1 and 1", len(c.Sources), len(c.Rules))
+			}
+			logs := h.logs.String()
+			if !strings.Contains(logs, "config reload rejected") || !strings.Contains(logs, tt.want) {
+				t.Errorf("rejection naming %q not logged:\n%s", tt.want, logs)
+			}
+			if strings.Contains(logs, "config reloaded") {
+				t.Errorf("reload applied:\n%s", logs)
+			}
+		})
+	}
+}
+
 // TestShutdownSkipsJobsStillInTheirStartDelay: jobs waiting out their random
 // start delay are not in-flight work; shutdown must not wait for them.
 func TestShutdownSkipsJobsStillInTheirStartDelay(t *testing.T) {

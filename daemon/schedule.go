@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"time"
 
@@ -58,7 +59,7 @@ func (s *scheduler) apply(cfg *config.Config) error {
 			return err
 		}
 		specs[src.Name] = src
-		if old, ok := prev[src.Name]; !ok || old != src {
+		if old, ok := prev[src.Name]; !ok || !reflect.DeepEqual(old, src) {
 			fresh = append(fresh, src)
 		}
 	}

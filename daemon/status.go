@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/termtext"
 )
@@ -84,7 +85,7 @@ func writeSources(ctx context.Context, w io.Writer, cfg *config.Config, st statu
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", src.Name, fs.LastFetch.Local().Format(time.DateTime),
-			fs.LastResult, fs.ConsecutiveFailures, cutMiddle(fs.LastError, statusErrorWidth))
+			fs.LastResult, fs.ConsecutiveFailures, cutMiddle(redact.Text(fs.LastError, src.SecretParams...), statusErrorWidth))
 	}
 	return tw.Flush()
 }

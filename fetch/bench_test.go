@@ -5,8 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // A realistic feed: 20 items, about 20 KB.
@@ -53,5 +56,24 @@ func BenchmarkToUTF8(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeUndeclared is the detector's path: an undeclared
+// windows-1251 article of realistic length.
+func BenchmarkDecodeUndeclared(b *testing.B) {
+	text, err := os.ReadFile("testdata/charset/ru.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := charmap.Windows1251.NewEncoder().Bytes([]byte(strings.NewReplacer("«", `"`, "»", `"`, "—", "-").Replace(string(text))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, cs, err := Decode(body, ""); err != nil || cs.From != FromDetector {
+			b.Fatal(cs, err)
+		}
 	}
 }

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -18,80 +17,76 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // captures its encoding pseudo-attribute's value.
 var xmlProlog = regexp.MustCompile(`^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["'][^>]*\?>`)
 
-// ToUTF8 returns body as UTF-8. The charset is taken from, in order: a
-// byte-order mark; contentType's charset parameter; an XML declaration's
-// encoding; an HTML <meta charset> or http-equiv in the first 1024 bytes;
-// else the body is UTF-8 if it is valid UTF-8 and windows-1252 (the
-// superset of ISO-8859-1 that browsers use for it) if not. Labels follow
-// the WHATWG Encoding Standard; an unknown label is ignored. A UTF-8 BOM is
-// stripped. If the result starts with an XML declaration naming another
-// encoding, the declaration is rewritten to say UTF-8, so an XML parser
-// does not decode the text a second time. Invalid UTF-8 in a document that
-// claims UTF-8 becomes U+FFFD. The result may share memory with body.
+// Where a charset decision came from (Charset.From).
+const (
+	FromBOM         = "bom"          // a byte-order mark
+	FromXMLSniff    = "xml-sniff"    // XML appendix F: "<" in UTF-16/32 without a BOM
+	FromContentType = "content-type" // the HTTP Content-Type charset
+	FromXMLProlog   = "xml-prolog"   // <?xml ... encoding="..."?>
+	FromMeta        = "meta"         // <meta charset> or http-equiv in the head
+	FromUTF8Bytes   = "utf-8-bytes"  // the bytes are valid UTF-8 (over any legacy declaration)
+	FromDetector    = "detector"     // statistical detection of undeclared text
+	FromDefault     = "default"      // nothing else decided: windows-1252
+)
+
+// Charset is the decision on a body's encoding, for decoding and for the
+// debug log.
+type Charset struct {
+	// Name is the WHATWG name of the encoding used ("utf-8", "windows-1251").
+	Name string
+	// From says which rule decided (the From* constants).
+	From string
+	// Confidence is the detector's, from 0 to 1; 0 for other rules.
+	Confidence float64
+	// Overrode is the legacy declaration that valid UTF-8 bytes overrode,
+	// as "windows-1251 from xml-prolog"; empty otherwise.
+	Overrode string
+
+	enc encoding.Encoding
+}
+
+// String reads as "windows-1251 from detector, confidence 0.93".
+func (c Charset) String() string {
+	s := c.Name + " from " + c.From
+	if c.From == FromDetector {
+		s += ", confidence " + strconv.FormatFloat(c.Confidence, 'f', 2, 64)
+	}
+	if c.Overrode != "" {
+		s += ", over " + c.Overrode
+	}
+	return s
+}
+
+// ToUTF8 is Decode without the decision.
 func ToUTF8(body []byte, contentType string) ([]byte, error) {
-	enc, name := detect(body, contentType)
+	out, _, err := Decode(body, contentType)
+	return out, err
+}
+
+// Decode returns body as UTF-8, decoded from the charset DecideCharset
+// picks, and that decision. A UTF-8 BOM is stripped. If the result starts
+// with an XML declaration naming another encoding, the declaration is
+// rewritten to say UTF-8, so an XML parser does not decode the text a
+// second time. Invalid input becomes U+FFFD. The result may share memory
+// with body.
+func Decode(body []byte, contentType string) ([]byte, Charset, error) {
+	cs := DecideCharset(body, contentType)
 	var out []byte
 	switch {
-	case name == "utf-8" && utf8.Valid(body):
+	case cs.Name == "utf-8" && utf8.Valid(body):
 		out = trimBOMs(body) // the common case: no copy
-	case name == "utf-8":
+	case cs.Name == "utf-8":
 		out = bytes.ToValidUTF8(trimBOMs(body), []byte("\uFFFD"))
 	default:
-		decoded, err := enc.NewDecoder().Bytes(body)
+		decoded, err := cs.enc.NewDecoder().Bytes(body)
 		if err != nil {
-			return nil, fmt.Errorf("fetch: decode %s: %w", name, err)
+			return nil, cs, fmt.Errorf("fetch: decode %s: %w", cs.Name, err)
 		}
-		out = trimBOMs(decoded) // the UTF-16 decoders keep it as U+FEFF
+		// x/text's decoders write U+FFFD for what they cannot decode, so
+		// the result is valid UTF-8; the UTF-16/32 ones keep a BOM as U+FEFF.
+		out = trimBOMs(decoded)
 	}
-	return fixXMLProlog(out), nil
-}
-
-// detect picks the body's encoding and its canonical name.
-func detect(body []byte, contentType string) (encoding.Encoding, string) {
-	if bytes.HasPrefix(body, utf8BOM) {
-		return encoding.Nop, "utf-8"
-	}
-	// DetermineEncoding is certain of the UTF-16 BOMs and the Content-Type
-	// charset. The XML declaration has to be checked next, since HTML rules
-	// do not know it, then a <meta> declaration.
-	if e, name, certain := charset.DetermineEncoding(body, contentType); certain && e != nil {
-		return e, name
-	}
-	if m := xmlProlog.FindSubmatch(head(body)); m != nil {
-		// A declaration we could read as ASCII cannot be in UTF-16, whatever
-		// it says.
-		if pe, pname := charset.Lookup(string(m[1])); pe != nil && !strings.HasPrefix(pname, "utf-16") {
-			return pe, pname
-		}
-	}
-	if e, name := metaCharset(head(body)); e != nil {
-		return e, name
-	}
-	if utf8.Valid(body) {
-		return encoding.Nop, "utf-8"
-	}
-	return charmap.Windows1252, "windows-1252"
-}
-
-// metaCharset is the encoding an HTML <meta> in h declares, nil if none.
-// DetermineEncoding reports a <meta> and its own guess alike (both not
-// certain); its guess on ASCII is always windows-1252, so it runs on a
-// copy of h with every non-ASCII byte blanked (labels are ASCII), and
-// windows-1252 counts as no declaration: the UTF-8 check and the
-// windows-1252 fallback decide then, as they would.
-func metaCharset(h []byte) (encoding.Encoding, string) {
-	probe := make([]byte, len(h))
-	for i, b := range h {
-		if b >= utf8.RuneSelf {
-			b = ' '
-		}
-		probe[i] = b
-	}
-	e, name, _ := charset.DetermineEncoding(probe, "")
-	if name == "windows-1252" {
-		return nil, ""
-	}
-	return e, name
+	return fixXMLProlog(out), cs, nil
 }
 
 // trimBOMs strips every leading UTF-8 BOM: a doubled one (seen from

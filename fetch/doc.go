@@ -24,7 +24,11 @@
 // Proxy settings from the environment are deliberately ignored: a proxy
 // would make the connection the guard has to check.
 //
-// ToUTF8 converts a body to UTF-8 from whatever charset it declares or
-// appears to use. Get deliberately returns the bytes unconverted so a caller
-// can pick the right moment (feeds and pages both need ToUTF8 before parsing).
+// Decode (and ToUTF8) converts a body to UTF-8 from the charset
+// DecideCharset picks, in one place and one documented order: BOM, XML
+// appendix F, Content-Type, XML prolog or <meta> anywhere in the head,
+// valid UTF-8 over a wrong legacy declaration, then a statistical detector
+// (saintfish/chardet, plus a TIS-620 check) for undeclared text. Get
+// deliberately returns the bytes unconverted so a caller can pick the right
+// moment (feeds and pages both need Decode before parsing).
 package fetch

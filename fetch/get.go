@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/newswatch/newswatch/redact"
 )
 
 // DefaultAccept asks for feeds first, then HTML (for feed autodiscovery).
@@ -43,7 +45,9 @@ type Response struct {
 func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("fetch: get %s: %w", redact(r.URL), err)
+		// Every URL in the message (ours, one a url.Parse error quotes, a
+		// redirect's) goes through redact.
+		return nil, redact.Error(fmt.Errorf("fetch: get %s: %w", r.URL, err))
 	}
 	final := resp.Request.URL.String()
 	switch {
@@ -57,7 +61,7 @@ func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 		return response(final, resp, bodyBytes(resp)), nil
 	}
 	return nil, &StatusError{
-		URL:        redact(final),
+		URL:        redact.URL(final),
 		Code:       resp.StatusCode,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 	}
@@ -121,14 +125,6 @@ func bodyBytes(resp *http.Response) []byte {
 	}
 	b, _ := io.ReadAll(resp.Body) // not reached: our transport always sets memBody
 	return b
-}
-
-// redact hides a password in the URL's userinfo, for error messages.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return raw
 }
 
 // orDefault returns a if set, else b.

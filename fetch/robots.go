@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/temoto/robotstxt"
+
+	"github.com/newswatch/newswatch/redact"
 )
 
 // robots.txt cache lifetimes. A server error is cached briefly: Google
@@ -35,10 +37,10 @@ type robotsEntry struct {
 func (c *Client) RobotsAllowed(ctx context.Context, rawURL string, allowPrivate bool) (bool, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return false, fmt.Errorf("fetch: robots for %s: %w", rawURL, err)
+		return false, redact.Error(fmt.Errorf("fetch: robots for %s: %w", rawURL, err))
 	}
 	if err := checkScheme(u); err != nil {
-		return false, fmt.Errorf("fetch: robots for %s: %w", rawURL, err)
+		return false, redact.Error(fmt.Errorf("fetch: robots for %s: %w", rawURL, err))
 	}
 	e := c.robotsEntry(u.Scheme + "://" + u.Host)
 	e.mu.Lock()

@@ -172,3 +172,21 @@ func BenchmarkTokenize(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatchLongArticle matches one article at the crawler's text cap
+// (1 MiB of body) against 10,000 rules: the cap must stay bounded in time.
+func BenchmarkMatchLongArticle(b *testing.B) {
+	v := englishVocab()
+	m, err := New(v.rules(10000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := v.articles(1, 1<<20)[0]
+	runtime.GC()
+	b.SetBytes(int64(len(a.Body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.Match(a)
+	}
+}

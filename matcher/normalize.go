@@ -200,17 +200,38 @@ func (t *tokenizer) segment(seg string, os, oe int) {
 }
 
 // emit appends the runes of a normalised segment: word runes extend the
-// current token, anything else ends it.
+// current token, anything else ends it. A Han, Hiragana or Katakana
+// character is a token of its own (as search engines segment Chinese and
+// Japanese without a dictionary); a query word in those scripts thus
+// becomes a phrase of its characters.
 func (t *tokenizer) emit(out string, os, oe int) {
 	for _, r := range out {
 		if !isWordRune(r) {
 			t.in = false
 			continue
 		}
+		cjk := isCJK(r)
+		if cjk {
+			t.in = false
+		}
 		ns := len(t.norm)
 		t.norm = utf8.AppendRune(t.norm, r)
 		t.word(ns, os, oe)
+		if cjk {
+			t.in = false
+		}
 	}
+}
+
+// isCJK: the ideographic and kana scripts written without spaces between
+// words, with the kana prolonged sound mark (Common script, but part of
+// Katakana words). Thai, Lao, Khmer and Myanmar need a dictionary to
+// segment and stay whole runs: a documented limit.
+func isCJK(r rune) bool {
+	if r < 0x2E80 {
+		return false
+	}
+	return r == 0x30FC || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
 }
 
 // isWordRune: letters and digits make words. Spacing marks (Mc, Me) are
@@ -220,12 +241,15 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
-// normalizeSegment is the general path: compatibility decomposition,
-// diacritics (nonspacing marks) removed, full case folding, then NFKC.
-// Folding can bring back decomposable characters, so decomposition and mark
-// removal run again after it; this keeps normalisation idempotent. x/text's
-// fold maps Cherokee lower case to upper and upper to lower, so a final
-// ToLower makes it settle (the fuzzer found "Ꮥ" and "ꮥ" swapping).
+// normalizeSegment is the general path: Default_Ignorable code points
+// (soft hyphen, zero-width space and joiners, word joiner, U+FEFF...)
+// dropped as NFKC_Casefold drops them, so they never split a word;
+// compatibility decomposition, diacritics (nonspacing marks) removed, full
+// case folding, then NFKC. Folding can bring back decomposable characters,
+// so decomposition and mark removal run again after it; this keeps
+// normalisation idempotent. x/text's fold maps Cherokee lower case to upper
+// and upper to lower, so a final ToLower makes it settle (the fuzzer found
+// "Ꮥ" and "ꮥ" swapping).
 func normalizeSegment(seg string) string {
 	s := stripMarks(norm.NFKD.String(seg))
 	s = strings.ToLower(cases.Fold().String(s))
@@ -233,16 +257,39 @@ func normalizeSegment(seg string) string {
 	return norm.NFKC.String(s)
 }
 
+// stripMarks drops nonspacing marks and Default_Ignorable code points.
 func stripMarks(s string) string {
-	if !strings.ContainsFunc(s, isNonspacing) {
+	if !strings.ContainsFunc(s, dropped) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if isNonspacing(r) {
+		if dropped(r) {
 			return -1
 		}
 		return r
 	}, s)
 }
 
+func dropped(r rune) bool { return isNonspacing(r) || isDefaultIgnorable(r) }
+
 func isNonspacing(r rune) bool { return unicode.Is(unicode.Mn, r) }
+
+// isDefaultIgnorable is Unicode's derived Default_Ignorable_Code_Point
+// property (DerivedCoreProperties.txt), built from the tables package
+// unicode has: Other_Default_Ignorable_Code_Point, format characters (Cf)
+// and variation selectors, less white space, the interlinear annotation
+// and Egyptian hieroglyph format controls, and the prepended
+// concatenation marks (which are visible).
+func isDefaultIgnorable(r rune) bool {
+	switch {
+	case r < 0xAD:
+		return false
+	case unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector):
+		return true
+	case !unicode.Is(unicode.Cf, r), unicode.Is(unicode.White_Space, r),
+		0xFFF9 <= r && r <= 0xFFFB, 0x13430 <= r && r <= 0x1343F,
+		unicode.Is(unicode.Prepended_Concatenation_Mark, r):
+		return false
+	}
+	return true
+}

@@ -23,7 +23,17 @@ func TestTokens(t *testing.T) {
 		{"Straße", []Token{{"strasse", 0, 7}}},
 		{"İstanbul", []Token{{"istanbul", 0, 9}}},
 		{"½", []Token{{"1", 0, 2}, {"2", 0, 2}}},
-		{"東京タワー", []Token{{"東京タワー", 0, 15}}},
+		{"東京タワー", []Token{{"東", 0, 3}, {"京", 3, 6}, {"タ", 6, 9}, {"ワ", 9, 12}, {"ー", 12, 15}}},
+		{"DeepMind新电脑", []Token{{"deepmind", 0, 8}, {"新", 8, 11}, {"电", 11, 14}, {"脑", 14, 17}}},
+		{"ｶﾀｶﾅ", []Token{{"カ", 0, 3}, {"タ", 3, 6}, {"カ", 6, 9}, {"ナ", 9, 12}}},
+		{"서울시", []Token{{"서울시", 0, 9}}},
+		{"ภาษาไทย", []Token{{"ภาษาไทย", 0, 21}}},
+		{"Krem\u00adlin", []Token{{"kremlin", 0, 9}}},
+		{"Krem\u200blin", []Token{{"kremlin", 0, 10}}},
+		{"Krem\u200dlin \u200cx", []Token{{"kremlin", 0, 10}, {"x", 14, 15}}},
+		{"Krem\u2060lin\ufeff", []Token{{"kremlin", 0, 10}}},
+		{"Кре\u00adмль", []Token{{"кремль", 0, 14}}},
+		{"\u00ad\u200b", []Token{}},
 		{"a\xffb", []Token{{"a", 0, 1}, {"b", 2, 3}}},
 		{"—", []Token{}},
 	}
@@ -43,7 +53,7 @@ func TestTokens(t *testing.T) {
 var alphabet = []string{
 	"a", "Z", "k", "0", "9", " ", "-", "'", ".", "\u0301", "\u0308", "\u0306", "é", "É",
 	"ñ", "ß", "ẞ", "İ", "ı", "Σ", "ς", "д", "Д", "й", "Й", "ї", "ё", "ﬁ", "Ａ", "½", "²",
-	"東", "ا", "\u064e", "ह", "ि", "\u093c", "\xff", "\xe2", "’", "K", "ǅ", "ΐ", "ㄱ", "한",
+	"東", "新", "タ", "ー", "ｶ", "ﾞ", "々", "ก", "\u0e31", "\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\ufe0f", "\u034f", "\u061c", "ا", "\u064e", "ह", "ि", "\u093c", "\xff", "\xe2", "’", "K", "ǅ", "ΐ", "ㄱ", "한",
 }
 
 func randomText(r *rand.Rand, n int) string {
@@ -88,6 +98,9 @@ func checkTokenizer(t *testing.T, s string) {
 
 func FuzzTokens(f *testing.F) {
 	for _, s := range []string{"Kremlin's", "Macro\u0301n", "ДОНЕЦК", "½", "a\xffb", "İ\u0307"} {
+		f.Add(s)
+	}
+	for _, s := range []string{"Krem\u00adlin", "a\u200b\u0301", "DeepMind新电脑", "ｶﾞ\u200dー", "e\u00ad\u0301"} {
 		f.Add(s)
 	}
 	f.Fuzz(checkTokenizer)

@@ -139,9 +139,36 @@ func TestParseDepthLimit(t *testing.T) {
 			}
 		})
 	}
-	ok := strings.Repeat("(", maxDepth-1) + "a1" + strings.Repeat(")", maxDepth-1)
-	if _, err := Parse(ok); err != nil {
-		t.Errorf("Parse(%d nested groups) = %v, want ok", maxDepth-1, err)
+}
+
+// TestParseDepthLimitExact: the limit counts levels of nesting, as its
+// message says: 100 of each kind parse, 101 are refused with "at most 100".
+func TestParseDepthLimitExact(t *testing.T) {
+	nest := map[string]func(n int) string{
+		"groups": func(n int) string { return strings.Repeat("(", n) + "a1" + strings.Repeat(")", n) },
+		"NOT":    func(n int) string { return "b1 " + strings.Repeat("NOT ", n) + "a1" },
+		"minus":  func(n int) string { return "b1 " + strings.Repeat("-", n) + "a1" },
+		"title":  func(n int) string { return strings.Repeat("title:", n) + "a1" },
+		"mixed": func(n int) string {
+			return "b1 " + strings.Repeat("NOT (", n/2) + "a1" + strings.Repeat(")", n/2)
+		},
+	}
+	for name, q := range nest {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse(q(maxDepth)); err != nil {
+				t.Errorf("Parse(%d levels) = %v, want ok", maxDepth, err)
+			}
+			_, err := Parse(q(maxDepth + 2))
+			var se *SyntaxError
+			if !errors.As(err, &se) || !strings.Contains(se.Msg, "at most 100 levels") {
+				t.Fatalf("Parse(%d levels) error = %v, want \"at most 100 levels\"", maxDepth+2, err)
+			}
+			if name != "mixed" {
+				if _, err := Parse(q(maxDepth + 1)); err == nil {
+					t.Errorf("Parse(%d levels) = ok, want a nesting error", maxDepth+1)
+				}
+			}
+		})
 	}
 }
 

@@ -134,15 +134,26 @@ func (p *parser) near() (node, error) {
 	return &nearNode{n: op.n, a: a, b: b}, nil
 }
 
-// unary parses NOT, - and a primary. Every nesting (a group, NOT, title:)
-// passes through here, so the depth limit is kept here.
-func (p *parser) unary() (node, error) {
+// enter counts one level of nesting (a group, NOT or -, title:) before its
+// operand is parsed; the caller defers leave. The operand itself (the
+// innermost word) is not a level, so exactly maxDepth levels parse.
+func (p *parser) enter() error {
 	if p.depth++; p.depth > maxDepth {
-		return nil, p.errAt(p.peek(), "expected at most "+strconv.Itoa(maxDepth)+" levels of nested groups, NOT and title:")
+		return p.errAt(p.peek(), "expected at most "+strconv.Itoa(maxDepth)+" levels of nested groups, NOT and title:")
 	}
-	defer func() { p.depth-- }()
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
+
+// unary parses NOT, - and a primary.
+func (p *parser) unary() (node, error) {
 	if k := p.peek().kind; k == tNot || k == tMinus {
 		p.next()
+		defer p.leave()
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
 		kid, err := p.unary()
 		if err != nil {
 			return nil, err
@@ -164,6 +175,10 @@ func (p *parser) primary() (node, error) {
 	case tTitle:
 		if k := p.peek().kind; k != tWord && k != tPhrase && k != tPrefix && k != tLParen && k != tTitle {
 			return nil, p.errAt(p.peek(), "expected a word, phrase, prefix or '(' right after title:")
+		}
+		defer p.leave()
+		if err := p.enter(); err != nil {
+			return nil, err
 		}
 		kid, err := p.unary()
 		if err != nil {
@@ -187,6 +202,10 @@ func (p *parser) primary() (node, error) {
 }
 
 func (p *parser) group() (node, error) {
+	defer p.leave()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
 	n, err := p.or()
 	if err != nil {
 		return nil, err

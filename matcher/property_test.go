@@ -14,9 +14,9 @@ import (
 // A small vocabulary makes random rules and texts overlap often, so both
 // matching and non-matching paths get exercised.
 var (
-	propWords    = []string{"Putin", "Kremlin", "Witkoff", "Donetsk", "Donetska", "peace", "plan", "Ukraine", "Macrón", "Донецк", "Донецке", "and", "the"}
+	propWords    = []string{"Putin", "Kremlin", "Witkoff", "Donetsk", "Donetska", "peace", "plan", "Ukraine", "Macrón", "Донецк", "Донецке", "and", "the", "Krem\u00adlin", "Путин\u200b", "人工智能", "智能", "DeepMind", "新电脑"}
 	propPrefixes = []string{"Don*", "Kre*", "pea*", "Донец*", "Witk*"}
-	propSeps     = []string{" ", " ", " ", ", ", "-", "'s ", ". "}
+	propSeps     = []string{" ", " ", " ", ", ", "-", "'s ", ". ", "", "\u00ad", "\u200b"}
 )
 
 func randomQuery(r *rand.Rand, depth int) string {

@@ -28,6 +28,15 @@ type Source struct {
 	// AllowPrivate lets this source (and what it links or redirects to)
 	// resolve to private, loopback or link-local addresses.
 	AllowPrivate bool
+	// PrivateSet records that allow_private was written in the config, so
+	// that an explicit false refuses private targets even for a source
+	// whose URL names one. Unset, such a URL (an IP literal in a private
+	// range, localhost) is taken as the operator's permission.
+	PrivateSet bool
+	// SecretParams names the query parameters of the URL whose values came
+	// from ${VAR} expansions in the config: secrets, hidden (with the
+	// userinfo and credential-like parameters) wherever the URL is printed.
+	SecretParams []string
 }
 
 // URL returns the source's feed or page URL.

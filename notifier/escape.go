@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/newswatch/newswatch/termtext"
 )
 
 // Escaping policy for Slack mrkdwn. Slack has no backslash escapes, so:
@@ -39,7 +41,8 @@ func escapePlain(s string) string {
 }
 
 // cleanText collapses runs of white space (newlines included) to one space,
-// trims the ends and drops control and bidi-override characters, so article
+// trims the ends and drops control and bidi characters (termtext.IsControl,
+// the one definition shared with terminal output), so article
 // text can neither break our layout nor send escape sequences to a terminal.
 func cleanText(s string) string {
 	return strings.TrimSpace(collapseSpace(s))
@@ -59,17 +62,13 @@ func collapseSpace(s string) string {
 			}
 			space = true
 			continue
-		case unicode.IsControl(r), isBidiControl(r):
+		case termtext.IsControl(r):
 			continue
 		}
 		space = false
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func isBidiControl(r rune) bool {
-	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F'
 }
 
 // maxLinkLen is the longest URL we put in a message; longer ones are dropped.
@@ -92,7 +91,7 @@ func safeLink(raw string) string {
 		switch {
 		case r == '|' || r == '<' || r == '>' || r == '"' || r == '\'' || r == ' ' || r == '`':
 			fmt.Fprintf(&b, "%%%02X", r)
-		case unicode.IsSpace(r) || unicode.IsControl(r) || isBidiControl(r):
+		case unicode.IsSpace(r) || termtext.IsControl(r):
 			return ""
 		case r == '&':
 			b.WriteString("&amp;")

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/newswatch/newswatch/model"
 	"github.com/slack-go/slack"
@@ -22,6 +21,21 @@ const (
 	snippetBudget = 1000 // rendered snippet, escaped, with bold markers
 	linkBudget    = 1000 // longer links are left out of the section
 )
+
+// slackLen is the length of s as Slack's limits count it, taken at its
+// strictest: UTF-16 code units, so a character outside the Basic
+// Multilingual Plane (an emoji, a mathematical letter) counts two. Escapes
+// count as sent (&amp; is five).
+func slackLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF {
+			n++
+		}
+	}
+	return n
+}
 
 // SlackMessage is one Slack post: a plain fallback (used in notifications)
 // and Block Kit blocks.
@@ -85,7 +99,7 @@ func titleOf(a model.Article) string {
 // has a usable http(s) link.
 func linked(a model.Article, label string) string {
 	link := safeLink(articleLink(a))
-	if link == "" || utf8.RuneCountInString(link) > linkBudget {
+	if link == "" || slackLen(link) > linkBudget {
 		return label
 	}
 	return "<" + link + "|" + label + ">"
@@ -113,7 +127,7 @@ func slackTime(t time.Time) string {
 func slackSnippet(a model.Alert) string {
 	for width := snippetRunes; ; width = width * 3 / 4 {
 		s := renderSnippet(snippet(a, width), escapeMrkdwn, boldStars)
-		if utf8.RuneCountInString(s) <= snippetBudget || width < 40 {
+		if slackLen(s) <= snippetBudget || width < 40 {
 			return s // at 40 runes even all-'&' text is far below the budget
 		}
 	}

@@ -188,19 +188,34 @@ func truncate(s string, limit int) string {
 	}) + "…"
 }
 
-// fit truncates s so that esc(s) is at most limit runes long; escaping can
-// lengthen text, and Slack's limits apply to what is sent.
+// fit returns esc(s), cut when needed so that it is at most limit long as
+// Slack counts (slackLen): then it is the longest prefix of s whose escaped
+// form, followed by "…", fits. Escaping lengthens text unevenly ("&" is
+// sent as five characters), so the cut is searched on the escaped length
+// rather than estimated from the unescaped one.
 func fit(s string, limit int, esc func(string) string) string {
-	n := utf8.RuneCountInString(s)
-	for {
-		e := esc(truncate(s, n))
-		over := utf8.RuneCountInString(e) - limit
-		if over <= 0 {
-			return e
-		}
-		n -= max(over, 1)
-		if n <= 1 {
-			return esc("…")
-		}
+	if e := esc(s); slackLen(e) <= limit {
+		return e
 	}
+	ellipsis := esc("…")
+	room := limit - slackLen(ellipsis)
+	if room < 0 {
+		return ""
+	}
+	// Escaping never shortens text, so no prefix longer than room runes fits.
+	s = s[:fwdRunes(s, 0, room)]
+	ends := make([]int, 0, len(s)+1) // byte offsets of the prefixes, shortest first
+	for i := range s {
+		ends = append(ends, i)
+	}
+	ends = append(ends, len(s))
+	fits := func(i int) bool { return slackLen(esc(s[:ends[i]])) <= room }
+	// Escaped length grows with the prefix, so the prefixes that fit are a
+	// leading run: find its end.
+	n := sort.Search(len(ends), func(i int) bool { return !fits(i) }) - 1
+	for n > 0 && !fits(n) {
+		n-- // defensive: should esc ever break monotonicity
+	}
+	prefix := strings.TrimRightFunc(s[:ends[max(n, 0)]], unicode.IsSpace)
+	return esc(prefix) + ellipsis
 }

@@ -9,12 +9,22 @@ import (
 	"unicode"
 )
 
-// Line replaces line breaks, tabs, C0 and C1 control characters, line and
-// paragraph separators and bidi controls with spaces, one rune for one, so
-// columns under the text (a caret under a query error) still line up.
+// IsControl reports whether r is a C0 or C1 control character or a bidi
+// control (unicode.Bidi_Control: the embeddings, overrides, isolates and
+// marks, U+061C ARABIC LETTER MARK included). Untrusted text never carries
+// these to a reader: on a terminal they are escape sequences, and anywhere
+// they can reorder what is read. This is the one definition; the Slack
+// formatter uses it too.
+func IsControl(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+}
+
+// Line replaces line breaks, tabs, control characters (IsControl), and line
+// and paragraph separators with spaces, one rune for one, so columns under
+// the text (a caret under a query error) still line up.
 func Line(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+		if IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
 		return r

@@ -19,6 +19,7 @@ import (
 	"github.com/newswatch/newswatch/crawler"
 	"github.com/newswatch/newswatch/daemon"
 	"github.com/newswatch/newswatch/fetch"
+	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/ruletest"
 )
 
@@ -210,7 +211,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				fmt.Fprintf(stdout, "feed %s: %v\n", src.Name, err)
 				continue
 			}
-			fmt.Fprintf(stdout, "feed %s: reads %s\n", src.Name, u)
+			fmt.Fprintf(stdout, "feed %s: reads %s\n", src.Name, redact.URL(u, src.SecretParams...))
 		}
 	}
 	return 0

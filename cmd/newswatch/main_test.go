@@ -65,6 +65,25 @@ rules:
 	}
 }
 
+// TestCheckNothingToWatch: check refuses (exit 2) a config that would
+// watch nothing, saying what is missing.
+func TestCheckNothingToWatch(t *testing.T) {
+	tests := []struct{ name, config, want string }{
+		{"empty", "", ":1:1: the config file is empty: it needs sources:"},
+		{"no rules", "sources:\n  - {name: a, feed: \"https://a.example/rss\"}\n", ":1:1: no rules:"},
+		{"no sources", "rules:\n  - {name: r, query: x}\n", ":1:1: no sources:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "c.yaml", tt.config)
+			code, _, errOut := runCLI(t, "", "check", "-config", path)
+			if code != 2 || !strings.Contains(errOut, path+tt.want) {
+				t.Errorf("check = %d, stderr:\n%s\nwant 2 and %q", code, errOut, path+tt.want)
+			}
+		})
+	}
+}
+
 func TestTestCommand(t *testing.T) {
 	article := "Witkoff in Moscow\nThe US envoy met Vladimir Putin at the Kremlin on Tuesday.\n"
 	cases := []struct {
