@@ -421,7 +421,9 @@ func drainCrashRun(t *testing.T, bin, cfgPath string, log *os.File, slack *crash
 	for feeds.revealed() < len(feeds.stories[slices.Sorted(mapKeys(feeds.stories))[0]]) {
 		time.Sleep(100 * time.Millisecond)
 	}
+	before, _ := log.Stat()
 	p := startDaemon(t, bin, cfgPath, log)
+	waitForOutput(log, before.Size(), p) // before the SIGTERM below
 	want := 0
 	for _, st := range feeds.stories {
 		want += len(st)
