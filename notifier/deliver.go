@@ -188,11 +188,15 @@ func (d *Deliverer) Run(ctx, send context.Context) error {
 // returns when nothing more can be delivered in time. Without a deadline it
 // only delivers what is due now. It returns an error when the outbox fails
 // or ctx ends while due alerts were still being delivered.
-func (d *Deliverer) Drain(ctx context.Context) error {
+func (d *Deliverer) Drain(ctx context.Context) error { return d.DrainSending(ctx, ctx) }
+
+// DrainSending is Drain with sends in flight running on send, as in Run:
+// ctx ending stops new sends but does not cut off those under way.
+func (d *Deliverer) DrainSending(ctx, send context.Context) error {
 	dl, hasLimit := ctx.Deadline()
 	limit := d.o.Now().Add(time.Until(dl)) // in the injected clock's time
 	for {
-		err := d.dispatch(ctx, ctx)
+		err := d.dispatch(ctx, send)
 		d.lanesWG.Wait()
 		if err = errors.Join(append(d.takeErrs(), err)...); err != nil {
 			return fmt.Errorf("notifier: drain: %w", err)
