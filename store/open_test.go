@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -217,5 +218,23 @@ func TestNotesAndStateID(t *testing.T) {
 	got, err := s2.Notes(ctx, "channel_id:")
 	if err != nil || len(got) != 1 || got["channel_id:#a"] != "C2" {
 		t.Errorf("Notes = %v, %v", got, err)
+	}
+}
+
+// TestReadOnlyErrorsInWords: the open errors a read-only file or file
+// system gives (which the test cannot provoke as root) become ErrReadOnly
+// with an explanation, not "unable to open database file (14)".
+func TestReadOnlyErrorsInWords(t *testing.T) {
+	for _, cause := range []error{
+		&os.PathError{Op: "open", Path: "/data/newswatch.db", Err: os.ErrPermission},
+		&os.PathError{Op: "open", Path: "/data/newswatch.db", Err: syscall.EROFS},
+	} {
+		err := readOnlyIfDenied(cause)
+		if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), "read-only") || !strings.Contains(err.Error(), "writes its state") {
+			t.Errorf("readOnlyIfDenied(%v) = %v", cause, err)
+		}
+	}
+	if err := readOnlyIfDenied(os.ErrNotExist); errors.Is(err, ErrReadOnly) {
+		t.Errorf("a missing file is not read-only: %v", err)
 	}
 }
