@@ -587,6 +587,8 @@ type findingSender struct {
 	finds []time.Time
 }
 
+func (s *findingSender) CanFind() bool { return true }
+
 func (s *findingSender) Find(_ context.Context, a model.Alert, since time.Time) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -625,6 +627,30 @@ func TestInterruptedAttemptIsLookedUpAfterItSettles(t *testing.T) {
 		}
 		if slowest := max(s.finds[0].Sub(start), s.finds[1].Sub(start)); slowest != 5*time.Second {
 			t.Errorf("the fresh attempt was looked up at +%v, want after the 5s settle time", slowest)
+		}
+	})
+}
+
+// blindSender implements Finder but cannot look (a webhook).
+type blindSender struct{ findingSender }
+
+func (s *blindSender) CanFind() bool { return false }
+
+// TestNoLookupWithoutHistory: a webhook cannot read its channel, so an
+// interrupted alert is posted again at once (at least once), without the
+// settle wait or a lookup.
+func TestNoLookupWithoutHistory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := newFakeClock()
+		a := testAlert(1, "#a")
+		a.AttemptStarted = start
+		ob := newFakeOutbox(a)
+		s := &blindSender{findingSender{fakeSender: fakeSender{clock: c, threads: false}}}
+		d, _ := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.Settle = 5 * time.Second })
+		drain(t, d)
+		if sends := s.sends(); len(sends) != 1 || !sends[0].at.Equal(start) || len(s.finds) != 0 {
+			t.Errorf("sends %v, %d lookups; want one post at once and no lookup", sends, len(s.finds))
 		}
 	})
 }

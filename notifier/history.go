@@ -37,6 +37,9 @@ func (s *Slack) metadata(a model.Alert) slack.SlackMetadata {
 	}}
 }
 
+// CanFind is true in bot-token mode: a webhook cannot read its channel.
+func (s *Slack) CanFind() bool { return s.api != nil }
+
 // Find looks for a's message (by its metadata) posted since since, in the
 // channel's history or, for a thread reply, in the thread. See Finder.
 func (s *Slack) Find(ctx context.Context, a model.Alert, since time.Time) (string, bool, error) {

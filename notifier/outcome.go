@@ -59,7 +59,7 @@ func (d *Deliverer) deliver(ctx context.Context, l *lane, a model.Alert) error {
 // or the lookup itself must be retried.
 func (d *Deliverer) adopt(ctx context.Context, l *lane, a model.Alert) (handled bool, err error) {
 	f, ok := d.o.Sender.(Finder)
-	if !ok {
+	if !ok || !f.CanFind() {
 		return false, nil // webhook, stdout: at-least-once
 	}
 	if wait := a.AttemptStarted.Add(d.o.Settle).Sub(d.o.Now()); wait > 0 {

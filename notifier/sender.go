@@ -84,6 +84,9 @@ func (e *SlackError) Error() string {
 // Deliverer asks before posting again an alert whose last attempt may have
 // reached Slack, which makes delivery exactly once.
 type Finder interface {
+	// CanFind reports whether lookups are possible at all (false for an
+	// incoming webhook, which cannot read its channel).
+	CanFind() bool
 	// Find looks for a's message posted at or after since. found false
 	// with a nil error means it is certainly not there. An error wrapping
 	// ErrNoHistory means no lookup is possible (a missing scope): the alert
