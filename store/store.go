@@ -45,7 +45,8 @@
 // created since its last refresh before each lookup; and for the outbox a
 // claim step (SELECT ... FOR UPDATE SKIP LOCKED plus a lease column) so two
 // replicas never deliver the same alert; DueAlerts then becomes "claim due
-// alerts". Method shapes (context first, values in and out, ErrNotFound
+// alerts". The attempt mark (MarkAttempt) and notes (a key-value table) are
+// plain columns and rows and port as they are. Method shapes (context first, values in and out, ErrNotFound
 // instead of nil results) already fit that.
 package store
 
