@@ -93,7 +93,7 @@ func TestReloadsSerialised(t *testing.T) {
 	eventually(t, "the daemon ready", h.d.ready.Load)
 	var wg sync.WaitGroup
 	for i := range 10 {
-		cfg := fmt.Sprintf(runConfig, srv.URL) + strings.Repeat("  - {name: r%d, query: x}\n", 0)
+		cfg := fmt.Sprintf(runConfig, srv.URL)
 		for j := range i + 1 {
 			cfg += fmt.Sprintf("  - {name: extra%d, query: 'Witkoff%d'}\n", j, j)
 		}
@@ -243,8 +243,8 @@ func TestHTTPClosesIdleConnections(t *testing.T) {
 	}
 }
 
-// TestStartRefusesABadStateBeforeLocking: an empty state is refused with
-// words and nothing is created or migrated.
+// TestStartRefusesEmptyState: an empty state is refused in words and is
+// not initialised.
 func TestStartRefusesEmptyState(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state.db")

@@ -148,11 +148,9 @@ func TestReadOnlyOpenCreatesAndMigratesNothing(t *testing.T) {
 	if _, err := s.w.Exec(`DELETE FROM schema_version WHERE version = ?`, schemaVersion()); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := OpenSQLiteReadOnly(ctx, path)
-	if !errors.Is(err, ErrSchemaMismatch) {
+	if _, err := OpenSQLiteReadOnly(ctx, path); !errors.Is(err, ErrSchemaMismatch) {
 		t.Fatalf("OpenSQLiteReadOnly(old schema) = %v, want ErrSchemaMismatch", err)
 	}
-	_ = ro
 	if v, _ := currentVersion(ctx, s.r); v != schemaVersion()-1 {
 		t.Errorf("schema version = %d after a read-only open, want %d untouched", v, schemaVersion()-1)
 	}

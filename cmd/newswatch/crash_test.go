@@ -506,8 +506,7 @@ func checkCrashRun(t *testing.T, dir string, slack *crashSlack, feeds *crashFeed
 	}
 	titles := deliveredTitles(slack, m.webhook)
 	lost, repeats := 0, 0
-	for kw, list := range feeds.stories {
-		_ = kw
+	for _, list := range feeds.stories {
 		for _, s := range list {
 			n := titles[storyKey(s.title)]
 			if n == 0 {
