@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -186,6 +187,16 @@ func TestSlackOutageKeepsAlertsForTheNextRun(t *testing.T) {
 	}
 	if n := len(slack.all()); n != 2 {
 		t.Fatalf("posts after recovery = %d, want 2 (one per channel)", n)
+	}
+	// The 503s may have been posts Slack made: they were looked up first.
+	// This fake has no conversations.history, so the lookup could not be
+	// made; status says so (at-least-once).
+	var status strings.Builder
+	if err := Status(context.Background(), &status, h.d.Config()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "notice no_history:") {
+		t.Errorf("status lacks the history notice:\n%s", status.String())
 	}
 	h.restart()
 	h.once()
