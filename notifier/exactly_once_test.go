@@ -234,3 +234,19 @@ func (m *mapMemo) SetNote(_ context.Context, k, v string) error {
 	m.m[k] = v
 	return nil
 }
+
+// TestChannelNameResolvedForLookup: a post cut off before newswatch learnt
+// the channel's id is still looked up: conversations.list gives the id.
+func TestChannelNameResolvedForLookup(t *testing.T) {
+	f := newFakeSlack(t, nil)
+	f.liveTS = true
+	a := testAlert(7, "#news")
+	if _, _, err := f.botSlack(t).Send(t.Context(), a); err != nil { // Slack has it; the answer was lost
+		t.Fatal(err)
+	}
+	fresh := f.botSlack(t) // a restarted process: no learnt ids, no memo
+	ts, found, err := fresh.Find(t.Context(), a, time.Now().Add(-time.Second))
+	if err != nil || !found || ts != f.msgs[0].ts {
+		t.Errorf("Find = %q %v %v, want the message found through the listed id", ts, found, err)
+	}
+}

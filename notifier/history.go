@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/newswatch/newswatch/model"
@@ -46,9 +47,9 @@ func (s *Slack) Find(ctx context.Context, a model.Alert, since time.Time) (strin
 	if s.api == nil {
 		return "", false, fmt.Errorf("%w: an incoming webhook cannot read the channel", ErrNoHistory)
 	}
-	ch, ok := s.channelID(ctx, a.Channel)
-	if !ok {
-		return "", false, fmt.Errorf("%w: the id of channel %s is not known yet (newswatch learns it from the first post; give the channel by id, such as C0123ABCD, to cover that post too)", ErrNoHistory, a.Channel)
+	ch, err := s.channelID(ctx, a.Channel)
+	if err != nil {
+		return "", false, err
 	}
 	oldest := slackTS(since.Add(-historyLookBack))
 	cursor := ""
@@ -121,25 +122,67 @@ func (s *Slack) lookupError(err error, channel string) error {
 
 // channelID returns the id behind a channel name: the name itself when it
 // is an id, else what a post to it answered (this run, or an earlier one
-// through Memo).
-func (s *Slack) channelID(ctx context.Context, name string) (string, bool) {
+// through Memo), else what conversations.list says (scopes channels:read,
+// groups:read). An error wraps ErrNoHistory, or is a rate limit or a
+// transient failure.
+func (s *Slack) channelID(ctx context.Context, name string) (string, error) {
 	if channelIDRe.MatchString(name) {
-		return name, true
+		return name, nil
 	}
 	s.mu.Lock()
 	id, ok := s.channelIDs[name]
 	s.mu.Unlock()
-	if ok || s.memo == nil {
-		return id, ok
+	if ok {
+		return id, nil
 	}
-	id, err := s.memo.Note(ctx, channelIDKey+name)
-	if err != nil || id == "" {
-		return "", false
+	if s.memo != nil {
+		if id, err := s.memo.Note(ctx, channelIDKey+name); err == nil && id != "" {
+			s.remember(name, id)
+			return id, nil
+		}
 	}
+	id, err := s.listChannel(ctx, strings.TrimPrefix(name, "#"))
+	if err != nil {
+		return "", err
+	}
+	s.learnChannel(ctx, name, id)
+	return id, nil
+}
+
+// listPages bounds the conversations.list paging of one name lookup.
+const listPages = 20
+
+// listChannel finds a channel's id by name with conversations.list.
+func (s *Slack) listChannel(ctx context.Context, name string) (string, error) {
+	cursor := ""
+	for range listPages {
+		chans, next, err := s.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
+			Cursor: cursor, ExcludeArchived: true, Limit: 1000, Types: []string{"public_channel", "private_channel"},
+		})
+		if err != nil {
+			var ser slack.SlackErrorResponse
+			if errors.As(err, &ser) && ser.Err == "missing_scope" {
+				return "", fmt.Errorf("%w: the id of channel #%s is not known yet (newswatch learns it from the first post to the channel, or reads it with the channels:read and groups:read scopes; or give the channel by id, such as C0123ABCD)", ErrNoHistory, name)
+			}
+			return "", s.lookupError(err, "#"+name)
+		}
+		for _, c := range chans {
+			if c.Name == name {
+				return c.ID, nil
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return "", fmt.Errorf("%w: channel #%s is not among the channels the app can list", ErrNoHistory, name)
+}
+
+func (s *Slack) remember(name, id string) {
 	s.mu.Lock()
 	s.channelIDs[name] = id
 	s.mu.Unlock()
-	return id, true
 }
 
 // learnChannel remembers the id Slack answered for a channel name.

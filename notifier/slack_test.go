@@ -67,6 +67,7 @@ func newFakeSlack(t *testing.T, c *fakeClock, script ...reply) *fakeSlack {
 	mux.HandleFunc("POST /api/chat.postMessage", f.postMessage)
 	mux.HandleFunc("POST /api/conversations.history", f.history)
 	mux.HandleFunc("POST /api/conversations.replies", f.history)
+	mux.HandleFunc("POST /api/conversations.list", f.list)
 	mux.HandleFunc("POST "+testWebhookPath, f.webhook)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
@@ -179,6 +180,26 @@ func (f *fakeSlack) history(w http.ResponseWriter, r *http.Request) {
 		resp["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(end)}
 	}
 	json.NewEncoder(w).Encode(resp)
+}
+
+// list implements conversations.list: every channel a post went to by
+// name is "news" with id C123, plus a page of other channels first.
+func (f *fakeSlack) list(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	f.mu.Lock()
+	f.lookups++
+	listErr := f.historyErr
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if listErr != "" {
+		fmt.Fprintf(w, `{"ok":false,"error":%q}`, listErr)
+		return
+	}
+	if r.PostForm.Get("cursor") == "" {
+		fmt.Fprint(w, `{"ok":true,"channels":[{"id":"C999","name":"random"}],"response_metadata":{"next_cursor":"p2"}}`)
+		return
+	}
+	fmt.Fprint(w, `{"ok":true,"channels":[{"id":"C123","name":"news"}],"response_metadata":{"next_cursor":""}}`)
 }
 
 // messages returns how many messages the fake holds per alert_id.
