@@ -270,7 +270,7 @@ func (d *Deliverer) runLane(ctx, send context.Context, l *lane) {
 			d.release(a.ID)
 			continue
 		}
-		err := d.deliver(send, l, a)
+		err := d.deliver(send, ctx, l, a)
 		d.release(a.ID)
 		if err != nil {
 			d.mu.Lock()

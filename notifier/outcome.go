@@ -15,7 +15,8 @@ import (
 const recordTimeout = 5 * time.Second
 
 // deliver sends one alert on lane l and records the outcome. ctx is the send
-// context. It returns only outbox errors; a failed send is recorded, not
+// context; stop ends waits that are not sends (shutdown need not wait them
+// out). It returns only outbox errors; a failed send is recorded, not
 // returned.
 //
 // Exactly once, in order: an alert whose earlier post may have reached Slack
@@ -23,7 +24,7 @@ const recordTimeout = 5 * time.Second
 // starts; the post goes out; Slack's answer is recorded. A crash anywhere
 // leaves either no post and no mark (posted at the next start), or the mark
 // (looked up at the next start, and adopted when found).
-func (d *Deliverer) deliver(ctx context.Context, l *lane, a model.Alert) error {
+func (d *Deliverer) deliver(ctx, stop context.Context, l *lane, a model.Alert) error {
 	if ts, ok := d.takeUnmarked(a.ID); ok {
 		return d.markSent(ctx, a, ts) // posted already; only the record failed
 	}
@@ -32,7 +33,7 @@ func (d *Deliverer) deliver(ctx context.Context, l *lane, a model.Alert) error {
 		return d.markSent(ctx, a, "")
 	}
 	if !a.AttemptStarted.IsZero() {
-		if handled, err := d.adopt(ctx, l, a); handled {
+		if handled, err := d.adopt(ctx, stop, l, a); handled {
 			return err
 		}
 	}
@@ -57,13 +58,13 @@ func (d *Deliverer) deliver(ctx context.Context, l *lane, a model.Alert) error {
 // adopt looks for an earlier post of a that may have reached Slack. It
 // reports handled when the alert needs no post now: found and marked sent,
 // or the lookup itself must be retried.
-func (d *Deliverer) adopt(ctx context.Context, l *lane, a model.Alert) (handled bool, err error) {
+func (d *Deliverer) adopt(ctx, stop context.Context, l *lane, a model.Alert) (handled bool, err error) {
 	f, ok := d.o.Sender.(Finder)
 	if !ok || !f.CanFind() {
 		return false, nil // webhook, stdout: at-least-once
 	}
 	if wait := a.AttemptStarted.Add(d.o.Settle).Sub(d.o.Now()); wait > 0 {
-		if err := d.o.Sleep(ctx, wait); err != nil {
+		if err := d.o.Sleep(stop, wait); err != nil {
 			return true, nil // shutting down; the mark stays
 		}
 	}
