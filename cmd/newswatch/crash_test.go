@@ -86,6 +86,7 @@ func newCrashSlack(t *testing.T) *crashSlack {
 	mux.HandleFunc("POST /api/chat.postMessage", s.post)
 	mux.HandleFunc("POST /api/conversations.history", s.history)
 	mux.HandleFunc("POST /api/conversations.replies", s.history)
+	mux.HandleFunc("POST /api/conversations.list", s.list)
 	mux.HandleFunc("POST /hook", s.webhook)
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -121,6 +122,9 @@ func (s *crashSlack) post(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal([]byte(r.PostForm.Get("metadata")), &md)
 	var ts string
 	ch := r.PostForm.Get("channel")
+	if name, ok := strings.CutPrefix(ch, "#"); ok {
+		ch = channelIDFor(name) // Slack answers with the channel's id
+	}
 	s.accepted(func() {
 		s.seq++
 		ts = fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)
@@ -168,6 +172,22 @@ func (s *crashSlack) history(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
 }
+
+// list is conversations.list: the channels of the test, by name and id.
+func (s *crashSlack) list(w http.ResponseWriter, r *http.Request) {
+	var chans []map[string]string
+	for _, kw := range crashKeywords {
+		chans = append(chans, map[string]string{"id": channelIDFor(kw), "name": kw})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "channels": chans, "response_metadata": map[string]string{"next_cursor": ""}})
+}
+
+// crashKeywords are the test's stories' keywords; each has its channel.
+var crashKeywords = []string{"alphakw", "bravokw", "charliekw", "deltakw"}
+
+// channelIDFor is the id of a keyword's channel, as Slack would answer it.
+func channelIDFor(kw string) string { return "C" + strings.ToUpper(kw[:5]) + "CH" }
 
 func (s *crashSlack) webhook(w http.ResponseWriter, r *http.Request) {
 	var body struct {
@@ -317,7 +337,7 @@ func TestCrashInjection(t *testing.T) {
 
 func runCrashMode(t *testing.T, bin string, m crashMode, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0))
-	keywords := []string{"alphakw", "bravokw", "charliekw", "deltakw"}
+	keywords := slices.Clone(crashKeywords)
 	perKeyword, copies := 12+m.kills/3, 3
 	if m.webhook {
 		keywords, perKeyword, copies = keywords[:1], 10+m.kills/2, 2
@@ -398,15 +418,21 @@ func writeCrashConfig(t *testing.T, dir, feedURL, slackURL string, keywords []st
 	if webhook {
 		fmt.Fprintf(&b, "  webhook_url: %s/hook\n", slackURL)
 	} else {
-		fmt.Fprintf(&b, "  token: xoxb-crash-test\n  channel: C%sCH\n  api_url: %s/api/\n", strings.ToUpper(keywords[0][:5]), slackURL)
+		fmt.Fprintf(&b, "  token: xoxb-crash-test\n  channel: %s\n  api_url: %s/api/\n", channelIDFor(keywords[0]), slackURL)
 	}
 	b.WriteString("sources:\n")
 	for _, kw := range append(slices.Clone(keywords), "copies") {
 		fmt.Fprintf(&b, "  - {name: %s, feed: \"%s/%s.xml\", allow_private: true}\n", kw, feedURL, kw)
 	}
 	b.WriteString("rules:\n")
-	for _, kw := range keywords {
-		fmt.Fprintf(&b, "  - {name: %s, query: %s, channel: C%sCH}\n", kw, kw, strings.ToUpper(kw[:5]))
+	for i, kw := range keywords {
+		ch := channelIDFor(kw)
+		if i == len(keywords)-1 && !webhook {
+			// One channel by name: its id comes from a post's answer or
+			// conversations.list.
+			ch = `"#` + kw + `"`
+		}
+		fmt.Fprintf(&b, "  - {name: %s, query: %s, channel: %s}\n", kw, kw, ch)
 	}
 	path := filepath.Join(dir, "newswatch.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
