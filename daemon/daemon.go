@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		IsNotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 		GiveUpAfter: cfg.Slack.GiveUp(),
 		Notice:      d.notice,
+		Adopted:     func() { d.metrics.alertsAdopted.Inc() },
 	})
 	d.metrics = newMetrics(d.alertCounts)
 	return d, nil
@@ -120,12 +121,20 @@ func (d *Daemon) openState(ctx context.Context, dsn string) error {
 	return nil
 }
 
+func btof(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // notice keeps a lasting delivery condition for status.
 func (d *Daemon) notice(key, msg string) {
+	d.metrics.notices.WithLabelValues(key).Set(btof(msg != ""))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if msg != "" {

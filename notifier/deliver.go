@@ -77,6 +77,9 @@ type DelivererOptions struct {
 	// lookups are unavailable), and with msg "" when it no longer holds.
 	// The daemon stores it.
 	Notice func(key, msg string)
+	// Adopted, if set, is called when an interrupted post was found in
+	// Slack and marked sent instead of being posted again (a metric).
+	Adopted func()
 }
 
 // Deliverer moves alerts from the outbox to the Sender: it sends what is

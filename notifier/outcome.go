@@ -78,6 +78,9 @@ func (d *Deliverer) adopt(ctx, stop context.Context, l *lane, a model.Alert) (ha
 	case err == nil && found:
 		d.clearNotice("no_history")
 		d.log.Info("notifier: earlier post found in Slack, not posting again", "alert_id", a.ID, "channel", a.Channel, "ts", ts)
+		if d.o.Adopted != nil {
+			d.o.Adopted()
+		}
 		return true, d.markSent(ctx, a, ts)
 	case err == nil:
 		d.clearNotice("no_history")
