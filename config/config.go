@@ -23,6 +23,9 @@ const (
 	DefaultStoryWindow = 72 * time.Hour
 	DefaultRetention   = 720 * time.Hour
 	DefaultMaxArticles = 30
+	// DefaultGiveUpAfter is how long an alert may stay undelivered through
+	// transient errors and rate limits before it fails (slack.give_up_after).
+	DefaultGiveUpAfter = 24 * time.Hour
 	projectURL         = "https://github.com/newswatch/newswatch"
 )
 
@@ -58,6 +61,18 @@ type Slack struct {
 	// APIURL overrides the Web API base URL; it always ends in "/", as
 	// slack.OptionAPIURL expects.
 	APIURL string
+	// GiveUpAfter: an alert undelivered this long after it was queued
+	// fails at its next transient error; only permanent errors fail sooner.
+	// Zero means DefaultGiveUpAfter; read it with GiveUp.
+	GiveUpAfter time.Duration
+}
+
+// GiveUp is slack.give_up_after, or its default.
+func (s Slack) GiveUp() time.Duration {
+	if s.GiveUpAfter == 0 {
+		return DefaultGiveUpAfter
+	}
+	return s.GiveUpAfter
 }
 
 // Enabled reports whether alerts go to Slack rather than stdout.

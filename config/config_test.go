@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -336,6 +338,42 @@ func TestEmptyRuleChannelFallsBack(t *testing.T) {
 				"rules:", "  - name: r", "    query: x", "    channel: "+ch), Options{LookupEnv: noEnv})
 			if err == nil || !strings.Contains(err.Error(), "slack.channel: required with a bot token") {
 				t.Errorf("no slack.channel: err = %v, want slack.channel required", err)
+			}
+		})
+	}
+}
+
+func TestSlackGiveUpAfter(t *testing.T) {
+	base := "sources:\n  - name: s\n    feed: https://example.com/rss\nrules:\n  - name: r\n    query: x\nslack:\n  webhook_url: https://hooks.slack.com/services/T/B/X\n"
+	cases := []struct {
+		name, extra string
+		want        time.Duration
+		err         string
+	}{
+		{"default", "", 24 * time.Hour, ""},
+		{"set", "  give_up_after: 6h\n", 6 * time.Hour, ""},
+		{"days", "  give_up_after: 3d\n", 72 * time.Hour, ""},
+		{"too short", "  give_up_after: 1m\n", 0, "slack.give_up_after: must be at least 10m"},
+		{"not a duration", "  give_up_after: soon\n", 0, "slack.give_up_after: invalid duration"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(base+tc.extra), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(path, Options{})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Load = %v, want error %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Slack.GiveUp() != tc.want {
+				t.Errorf("GiveUp() = %v, want %v", cfg.Slack.GiveUp(), tc.want)
 			}
 		})
 	}

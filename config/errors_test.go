@@ -61,7 +61,7 @@ func TestErrors(t *testing.T) {
 			"    query: x",
 			"    chanel: '#a'",
 		), nil, []string{
-			`t.yaml:2:3: unknown key "tokn" in slack (did you mean "token"?); valid keys: token, webhook_url, channel, api_url`,
+			`t.yaml:2:3: unknown key "tokn" in slack (did you mean "token"?); valid keys: token, webhook_url, channel, api_url, give_up_after`,
 			`t.yaml:6:5: unknown key "chanel" in rule (did you mean "channel"?); valid keys: name, query, channel, sources`,
 		}},
 		{"duplicate key", yml("state: a.db", "listen: ':1'", "state: b.db"), nil, []string{
@@ -103,7 +103,7 @@ func TestErrors(t *testing.T) {
 			`t.yaml:5:20: allow_private: expected true or false, got "maybe"`,
 			`t.yaml:8:19: max_articles: must be at least 1, got 0`,
 			`t.yaml:10:3: rules: expected a list of rules, got a mapping`,
-			`t.yaml:11:8: slack: expected a mapping of keys (token, webhook_url, channel, api_url), got a single value`,
+			`t.yaml:11:8: slack: expected a mapping of keys (token, webhook_url, channel, api_url, give_up_after), got a single value`,
 		}},
 		{"names", yml(
 			"sources:",

@@ -4,12 +4,17 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
 
-var slackKeys = []string{"token", "webhook_url", "channel", "api_url"}
+var slackKeys = []string{"token", "webhook_url", "channel", "api_url", "give_up_after"}
+
+// minGiveUpAfter is the shortest slack.give_up_after: less would fail
+// alerts over one Retry-After.
+const minGiveUpAfter = 10 * time.Minute
 
 // isSecretKey reports the keys whose values are secrets: no message ever
 // quotes any part of them.
@@ -30,6 +35,14 @@ func (d *decoder) slack(e entry, s *Slack) {
 	}
 	if e, ok := m["api_url"]; ok {
 		d.apiURL(e, &s.APIURL)
+	}
+	if e, ok := m["give_up_after"]; ok {
+		before := s.GiveUpAfter
+		d.duration(e, &s.GiveUpAfter)
+		if s.GiveUpAfter != before && s.GiveUpAfter < minGiveUpAfter {
+			d.errAt(e.val, "slack.give_up_after: must be at least %s, got %s", shortDuration(minGiveUpAfter), shortDuration(s.GiveUpAfter))
+			s.GiveUpAfter = before
+		}
 	}
 }
 

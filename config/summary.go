@@ -73,6 +73,9 @@ func (c *Config) summarySlack(w io.Writer) {
 	if s.APIURL != "" {
 		fmt.Fprintf(w, "  api_url:\t%s\n", redact.URL(s.APIURL))
 	}
+	if s.Enabled() {
+		fmt.Fprintf(w, "  give_up_after:\t%s\n", formatDuration(s.GiveUp()))
+	}
 }
 
 func secretState(v, note string) string {

@@ -56,7 +56,8 @@ type Daemon struct {
 	sourceMu    sync.Mutex
 	sourceLocks map[string]*sync.Mutex
 	ready       atomic.Bool
-	repl        *replication // with PostgreSQL: this replica among others; nil for SQLite
+	repl        *replication  // with PostgreSQL: this replica among others; nil for SQLite
+	reloads     chan struct{} // RequestReload -> Run's loop
 }
 
 // New opens the state store and builds the crawler and notifier for cfg.
@@ -73,39 +74,33 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 2 * time.Minute
 	}
-	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{}}
+	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{},
+		reloads: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
-	st, pg, err := openState(ctx, cfg, o.Now)
-	if err != nil {
+	if err := d.openState(ctx, cfg); err != nil {
 		return nil, err
 	}
-	d.state, d.unlock = st, func() {}
-	if pg != nil {
-		d.repl = newReplication(pg, o.Version, o.Logger)
-	} else {
-		// The file lock is SQLite's: replicas share a database instead.
-		if d.unlock, err = lockState(cfg.State); err != nil {
-			st.Close()
-			return nil, err
-		}
-	}
-	d.sender, err = newSender(cfg, o)
+	var err error
+	d.sender, err = d.newSender(ctx, cfg)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	if pg != nil {
-		d.sender = pacedAcrossReplicas(d.sender, pg)
+	if d.repl != nil {
+		d.sender = pacedAcrossReplicas(d.sender, d.repl.pg)
 	}
 	d.fetch = fetch.New(fetchOptions(cfg, o))
 	d.crawler = crawler.New(crawler.Options{Fetch: d.fetch, Logger: o.Logger})
 	d.deliverer = notifier.NewDeliverer(notifier.DelivererOptions{
-		Outbox: st, Sender: d.sender, Logger: o.Logger, Now: o.Now,
-		IsNotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
+		Outbox: d.state, Sender: d.sender, Logger: o.Logger, Now: o.Now,
+		IsNotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
+		GiveUpAfter: cfg.Slack.GiveUp(),
+		Notice:      d.notice,
+		Adopted:     func() { d.metrics.alertsAdopted.Inc() },
 	})
 	d.metrics = newMetrics(d.alertCounts)
 	if d.repl != nil {
-		d.metrics.reg.MustRegister(&replicaCollector{pg: pg})
+		d.metrics.reg.MustRegister(&replicaCollector{pg: d.repl.pg})
 	}
 	return d, nil
 }
@@ -113,30 +108,73 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 // The PostgreSQL store is a State too.
 var _ State = (*pgstore.Store)(nil)
 
-// openState opens a SQLite file, or for a postgres:// URL the shared
-// database (then also returned as itself, for the replicas' coordination).
+// openState takes the state's lock, then opens (or creates) and migrates
+// it: a second newswatch, or a newer binary, is refused before it can
+// touch the schema under a running daemon. A postgres:// URL opens the
+// database that replicas share instead: no file lock there (the replicas
+// coordinate in the database), and migrations run under an advisory lock.
 // Errors never show the URL's password.
-func openState(ctx context.Context, cfg *config.Config, now func() time.Time) (State, *pgstore.Store, error) {
-	if pgstore.IsURL(cfg.State) {
+func (d *Daemon) openState(ctx context.Context, cfg *config.Config) error {
+	dsn := cfg.State
+	if pgstore.IsURL(dsn) {
 		pg, err := openPostgres(ctx, cfg, pgstore.NewReplicaID())
 		if err != nil {
-			return nil, nil, fmt.Errorf("open state: %w", err)
+			return fmt.Errorf("open state: %w", err)
 		}
-		return pg, pg, nil
+		d.state, d.unlock, d.repl = pg, func() {}, newReplication(pg, d.opts.Version, d.log)
+		return nil
 	}
-	st, err := store.OpenSQLite(ctx, cfg.State, now)
+	unlock, err := lockState(dsn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open state %s: %w", cfg.State, err)
+		return err
 	}
-	return st, nil, nil
+	st, err := store.OpenSQLite(ctx, dsn, d.now)
+	if err != nil {
+		unlock()
+		if ctx.Err() != nil {
+			return fmt.Errorf("open state %s: %w", dsn, ctx.Err())
+		}
+		return fmt.Errorf("open state %s: %w", dsn, err)
+	}
+	for _, f := range store.WidePermissions(dsn) {
+		d.log.Warn("state file is readable or writable by other users; it holds article history and source errors: chmod 600 it",
+			"file", f)
+	}
+	d.state, d.unlock = st, unlock
+	return nil
 }
 
-func newSender(cfg *config.Config, o Options) (notifier.Sender, error) {
+func btof(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// notice keeps a lasting delivery condition for status.
+func (d *Daemon) notice(key, msg string) {
+	d.metrics.notices.WithLabelValues(key).Set(btof(msg != ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if msg != "" {
+		msg = d.now().UTC().Format(time.RFC3339) + " " + msg
+	}
+	if err := d.state.SetNote(ctx, noticePrefix+key, msg); err != nil {
+		d.log.Warn("store a delivery notice", "err", err)
+	}
+}
+
+func (d *Daemon) newSender(ctx context.Context, cfg *config.Config) (notifier.Sender, error) {
 	if !cfg.Slack.Enabled() {
-		return notifier.NewStdout(o.Stdout), nil
+		return notifier.NewStdout(d.opts.Stdout), nil
+	}
+	id, err := d.state.StateID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("state id: %w", err)
 	}
 	return notifier.NewSlack(notifier.SlackOptions{
-		Token: cfg.Slack.Token, WebhookURL: cfg.Slack.WebhookURL, APIURL: cfg.Slack.APIURL, Logger: o.Logger,
+		Token: cfg.Slack.Token, WebhookURL: cfg.Slack.WebhookURL, APIURL: cfg.Slack.APIURL, Logger: d.log,
+		StateID: id, Memo: d.state,
 	})
 }
 
@@ -170,8 +208,12 @@ func (d *Daemon) applyHosts(cfg *config.Config) {
 	d.fetch.SetPaces(fo.Feeds, fo.Pages, fo.Hosts)
 }
 
-// Close releases the state store and its lock.
+// Close releases the state store and its lock. Run has returned by then,
+// and with it every goroutine that uses the store.
 func (d *Daemon) Close() error {
+	if d.state == nil {
+		return nil
+	}
 	err := d.state.Close()
 	d.unlock()
 	return err

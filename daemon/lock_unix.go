@@ -3,8 +3,11 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +20,10 @@ import (
 func lockState(path string) (release func(), err error) {
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return nil, fmt.Errorf("lock state: %w: newswatch keeps %s.lock, -wal and -shm beside the state file and cannot write in %s (read-only file system or directory?)",
+				err, filepath.Base(path), filepath.Dir(path))
+		}
 		return nil, fmt.Errorf("lock state: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/newswatch/newswatch/config"
 )
@@ -26,10 +27,16 @@ func (d *Daemon) Once(ctx context.Context) int {
 		d.log.Error("read outbox", "err", err)
 		return ExitError
 	}
+	// As in Run: a signal stops new fetches and sends, and those in flight
+	// finish on their own grace period (a post cut off would be repeated).
+	inflight, cancelInflight := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelInflight()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelInflight) })
+	defer stop()
 	d.pass(ctx, d.Config())
 	dctx, cancel := context.WithTimeout(ctx, d.opts.DrainTimeout)
 	defer cancel()
-	if err := d.deliverer.Drain(dctx); err != nil {
+	if err := d.deliverer.DrainSending(dctx, inflight); err != nil {
 		d.log.Warn("delivery incomplete", "err", err)
 	}
 	after, err := d.state.AlertCounts(ctx)

@@ -44,10 +44,14 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		return 0
 	}
 	start := time.Now()
+	var present []string // known links the listing still shows
 	res, err := d.crawler.Fetch(ctx, crawler.Request{
 		Source: src, ETag: fs.ETag, LastModified: fs.LastModified,
 		Seen: func(link string) bool {
 			seen, err := d.state.SeenLink(ctx, link)
+			if err == nil && seen {
+				present = append(present, link)
+			}
 			return err == nil && seen
 		},
 	})
@@ -60,6 +64,11 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		return 0
 	}
 	if res.NotModified {
+		// Retention by presence: unchanged, the source still shows
+		// what it showed.
+		if err := d.state.TouchSource(ctx, src.Name); err != nil {
+			d.log.Error("touch items", "source", src.Name, "err", err)
+		}
 		d.metrics.fetches.WithLabelValues(src.Name, "not_modified").Inc()
 		next := succeeded(fs, d.now(), "not_modified", res)
 		d.saveFetchState(ctx, next)
@@ -67,6 +76,13 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		return 0
 	}
 	d.metrics.fetches.WithLabelValues(src.Name, "ok").Inc()
+	// Retention by presence: a page source skips the links it has seen,
+	// so they are touched here, as a feed's items are when recorded, or
+	// they would be pruned while still listed and come back as new.
+	if err := d.state.TouchLinks(ctx, present); err != nil {
+		d.log.Error("touch seen links", "source", src.Name, "err", err)
+		return 0
+	}
 	// The new state is saved with the items, in their transaction, and only
 	// if all of them were recorded: else the ETag stays and the next pass
 	// sees these items again.

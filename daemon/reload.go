@@ -1,52 +1,11 @@
 package daemon
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 
 	"github.com/newswatch/newswatch/config"
 )
-
-// reloadDebounce lets an editor finish writing (truncate, write, rename)
-// before the file is read.
-const reloadDebounce = 250 * time.Millisecond
-
-// watchConfig reloads the config when its file changes. It watches the
-// directory, not the file, because editors and config managers replace the
-// file (rename over it), which would orphan a watch on the old inode.
-func (d *Daemon) watchConfig(ctx context.Context, path string, sched *scheduler) {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		d.log.Error("config watch unavailable; SIGHUP still reloads", "err", err)
-		return
-	}
-	defer w.Close()
-	abs, _ := filepath.Abs(path)
-	if err := w.Add(filepath.Dir(abs)); err != nil {
-		d.log.Error("config watch unavailable; SIGHUP still reloads", "err", err)
-		return
-	}
-	var timer <-chan time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-w.Events:
-			if filepath.Clean(ev.Name) == abs && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
-				timer = time.After(reloadDebounce)
-			}
-		case err := <-w.Errors:
-			d.log.Warn("config watch", "err", err)
-		case <-timer:
-			timer = nil
-			d.reload(path, sched)
-		}
-	}
-}
 
 // reload applies a valid config at once. An invalid one is reported with
 // its FILE:LINE:COL errors and the last good config stays in force. State is

@@ -64,3 +64,19 @@ func (p *pacedSender) Send(ctx context.Context, a model.Alert) (string, bool, er
 	}
 	return ts, retry, err
 }
+
+// CanFind and Find pass the inner sender's look-up of an earlier post
+// through (notifier.Finder), so exactly-once delivery holds with replicas:
+// a replica that claims an alert another left mid-post finds the post.
+func (p *pacedSender) CanFind() bool {
+	f, ok := p.Sender.(notifier.Finder)
+	return ok && f.CanFind()
+}
+
+func (p *pacedSender) Find(ctx context.Context, a model.Alert, since time.Time) (string, bool, error) {
+	f, ok := p.Sender.(notifier.Finder)
+	if !ok {
+		return "", false, notifier.ErrNoHistory
+	}
+	return f.Find(ctx, a, since)
+}

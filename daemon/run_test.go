@@ -165,7 +165,8 @@ func TestReloadRejectsSlackModeChange(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "slack mode changes from stdout to webhook") {
 		t.Errorf("rejection not logged:\n%s", h.logs.String())
 	}
-	sched.stop(t.Context())
+	sched.stop()
+	sched.wait()
 }
 
 // TestReloadRefusesNothingToWatch: an edit that leaves no sources or no
@@ -185,7 +186,7 @@ func TestReloadRefusesNothingToWatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, good)
 			sched := newScheduler(t.Context(), h.d, 0)
-			defer sched.stop(t.Context())
+			defer sched.stop()
 			if tt.config == "" {
 				if err := os.Truncate(h.configPath(), 0); err != nil {
 					t.Fatal(err)
@@ -223,11 +224,13 @@ func TestShutdownSkipsJobsStillInTheirStartDelay(t *testing.T) {
 		defer sched.mu.Unlock()
 		return len(sched.specs) == 1
 	})
-	grace, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	sched.stop(grace)
-	if grace.Err() != nil {
-		t.Fatal("stop waited out the grace period for a job that had not started")
+	sched.stop()
+	done := make(chan struct{})
+	go func() { sched.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("shutdown waited for a job that had not started")
 	}
 	if hits, _ := srv.counts("/wire.xml"); hits != 0 {
 		t.Errorf("a job in its start delay fetched after shutdown: %d hits", hits)
@@ -257,5 +260,6 @@ func TestHostsAppliedOnReload(t *testing.T) {
 	if feeds.Rate != rate.Inf || feeds.Conns != 9 || feeds.Burst != fetch.DefaultFeedPace.Burst {
 		t.Errorf("paces after reload = %+v, want unlimited with 9 connections", feeds)
 	}
-	sched.stop(t.Context())
+	sched.stop()
+	sched.wait()
 }

@@ -21,16 +21,17 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 // scheduler runs each source on its own cron spec. A reload replaces the
 // whole cron; per-source locks in the daemon keep an old run and a new one
-// of the same source from overlapping.
+// of the same source from overlapping. Its state (cron, specs, stopping) is
+// only read or written under mu; apply is called by Run's loop alone.
 type scheduler struct {
 	d        *Daemon
-	ctx      context.Context // work context: cancelled when shutdown's grace ends
+	ctx      context.Context // in-flight context: cancelled when shutdown's grace ends
 	mu       sync.Mutex
 	cron     *cron.Cron
 	specs    map[string]model.Source // what is scheduled, to spot changes
-	jobs     sync.WaitGroup
-	stopping bool          // set by stop, under mu
-	quit     chan struct{} // closed by stop: jobs still in their start delay give up
+	jobs     sync.WaitGroup          // every running job, cron's or a fresh source's
+	stopping bool                    // set by stop, under mu
+	quit     chan struct{}           // closed by stop: jobs still in their start delay give up
 	jitter   time.Duration
 }
 
@@ -47,6 +48,9 @@ func (s *scheduler) apply(cfg *config.Config) error {
 	var fresh []model.Source
 	specs := map[string]model.Source{}
 	scheds := map[string]cron.Schedule{}
+	s.mu.Lock()
+	prev := s.specs
+	s.mu.Unlock()
 	for _, src := range cfg.Sources {
 		spec := src.Schedule
 		if spec == "" {
@@ -62,18 +66,22 @@ func (s *scheduler) apply(cfg *config.Config) error {
 		c.Schedule(sched, cron.FuncJob(s.job(src, sched)))
 		scheds[src.Name] = sched
 		specs[src.Name] = src
-		if old, ok := s.specs[src.Name]; !ok || !reflect.DeepEqual(old, src) {
+		if old, ok := prev[src.Name]; !ok || !reflect.DeepEqual(old, src) {
 			fresh = append(fresh, src)
 		}
 	}
 	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return nil
+	}
 	old := s.cron
 	s.cron, s.specs = c, specs
+	c.Start()
 	s.mu.Unlock()
 	if old != nil {
 		old.Stop() // running jobs finish on their own; jobs WaitGroup tracks them
 	}
-	c.Start()
 	for _, src := range fresh {
 		go s.job(src, scheds[src.Name])()
 	}
@@ -123,8 +131,8 @@ func (s *scheduler) begin() bool {
 	return true
 }
 
-// stop ends scheduling and waits for running jobs until ctx is done.
-func (s *scheduler) stop(ctx context.Context) {
+// stop ends scheduling: no job starts after it; running ones go on.
+func (s *scheduler) stop() {
 	s.mu.Lock()
 	c := s.cron
 	if !s.stopping {
@@ -135,13 +143,10 @@ func (s *scheduler) stop(ctx context.Context) {
 	if c != nil {
 		c.Stop()
 	}
-	done := make(chan struct{})
-	go func() { s.jobs.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
 }
+
+// wait returns when every job has ended; after stop, no new one begins.
+func (s *scheduler) wait() { s.jobs.Wait() }
 
 // slogPrintf adapts cron's error logging (recovered panics) to slog.
 type slogPrintf struct{ log *slog.Logger }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,6 +20,10 @@ type fakeSlack struct {
 	posts []slackPost
 	down  bool
 	next  int
+	// onPost, if set, runs when a post arrives, before it is answered;
+	// delay then holds the answer back.
+	onPost func()
+	delay  time.Duration
 }
 
 type slackPost struct {
@@ -41,6 +46,13 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), 400)
 		return
 	}
+	f.mu.Lock()
+	onPost, delay := f.onPost, f.delay
+	f.mu.Unlock()
+	if onPost != nil {
+		onPost()
+	}
+	time.Sleep(delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -175,6 +187,21 @@ func TestSlackOutageKeepsAlertsForTheNextRun(t *testing.T) {
 	}
 	if n := len(slack.all()); n != 2 {
 		t.Fatalf("posts after recovery = %d, want 2 (one per channel)", n)
+	}
+	// The 503s may have been posts Slack made: they were looked up first.
+	// This fake has no conversations.history, so the lookup could not be
+	// made; status says so (at-least-once).
+	var status strings.Builder
+	if err := Status(context.Background(), &status, h.d.Config()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "notice no_history:") {
+		t.Errorf("status lacks the history notice:\n%s", status.String())
+	}
+	rec := httptest.NewRecorder()
+	h.d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `newswatch_delivery_notice{notice="no_history"} 1`) {
+		t.Errorf("/metrics lacks the notice:\n%s", rec.Body.String())
 	}
 	h.restart()
 	h.once()

@@ -4,35 +4,76 @@ import (
 	"context"
 	"time"
 
-	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/notifier"
 	"github.com/newswatch/newswatch/store"
 )
 
-// State is what the daemon needs from its state store. store.SQLite
-// implements it; a PostgreSQL store for several replicas would too.
-type State interface {
-	Ping(ctx context.Context) error
-	Close() error
+// The daemon's view of its state store, as small interfaces declared here,
+// where they are used. store.SQLite implements them all; a PostgreSQL store
+// for several replicas would too (its outbox claiming alerts with a lease,
+// so that two replicas never deliver the same one).
 
+// fetchStates keeps each source's conditional-GET and failure state.
+type fetchStates interface {
 	FetchState(ctx context.Context, source string) (store.FetchState, error)
 	SaveFetchState(ctx context.Context, fs store.FetchState) error
 	FetchStates(ctx context.Context) ([]store.FetchState, error)
+}
 
+// seenItems knows the items seen and when a source last showed them.
+type seenItems interface {
 	// KnownItems and RecordFetch are a fetch's one batched look-up and
 	// its one write (see fetchBatch).
 	KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error)
 	RecordFetch(ctx context.Context, f store.Fetch) ([]store.RecordResult, error)
 	SeenLink(ctx context.Context, canonicalLink string) (bool, error)
+	TouchLinks(ctx context.Context, links []string) error
+	TouchSource(ctx context.Context, source string) error
+}
 
+// stories finds story candidates and a story's alert in a channel.
+type stories interface {
 	StoryCandidates(ctx context.Context, bands []int64, since time.Time) ([]store.StoryCandidate, error)
 	StoryAlert(ctx context.Context, storyID int64, channel string) (int64, error)
+}
 
-	DueAlerts(ctx context.Context, now time.Time, limit int) ([]model.Alert, error)
-	MarkSent(ctx context.Context, id int64, ts string) error
-	MarkRetry(ctx context.Context, id int64, next time.Time, errMsg string) error
-	MarkFailed(ctx context.Context, id int64, errMsg string) error
-	NextDue(ctx context.Context) (time.Time, error)
+// outboxReader is what status and /metrics read of the outbox.
+type outboxReader interface {
 	AlertCounts(ctx context.Context) (store.AlertCounts, error)
 	FailedAlerts(ctx context.Context, limit int) ([]store.FailedAlert, error)
-	Prune(ctx context.Context, before time.Time) error
+	PendingAlerts(ctx context.Context, limit int) ([]store.PendingAlert, error)
 }
+
+// notes keeps small facts across restarts (notifier.Memo): the state's id,
+// Slack channel ids, notices for status.
+type notes interface {
+	StateID(ctx context.Context) (string, error)
+	Note(ctx context.Context, key string) (string, error)
+	SetNote(ctx context.Context, key, value string) error
+	Notes(ctx context.Context, prefix string) (map[string]string, error)
+}
+
+// State is everything the running daemon needs from its store.
+type State interface {
+	Ping(ctx context.Context) error
+	Close() error
+	Prune(ctx context.Context, before time.Time) error
+	fetchStates
+	seenItems
+	stories
+	notifier.Outbox
+	outboxReader
+	notes
+}
+
+// statusState is what `newswatch status` reads, from a store opened
+// read-only.
+type statusState interface {
+	Close() error
+	FetchStates(ctx context.Context) ([]store.FetchState, error)
+	outboxReader
+	Notes(ctx context.Context, prefix string) (map[string]string, error)
+}
+
+// noticePrefix prefixes the notes that status shows as delivery notices.
+const noticePrefix = "notice:"

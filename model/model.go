@@ -171,4 +171,8 @@ type Alert struct {
 	Spans    []Span    `json:"spans,omitempty"`
 	Created  time.Time `json:"created"`
 	Attempts int       `json:"attempts"`
+	// AttemptStarted is when a post of this alert began whose outcome is
+	// unknown (a crash, a timeout, a 5xx): it may be in Slack already.
+	// Zero when no such attempt is outstanding. Kept by the outbox.
+	AttemptStarted time.Time `json:"-"`
 }

@@ -79,13 +79,13 @@ func (s *Slack) classify(err error, channel string) (bool, error) {
 		e.Code, e.Detail = fmt.Sprintf("http_%d", sce.Code), ""
 		return s.byStatus(e, sce.Code, "")
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		e.Code = "timeout"
+		e.Code, e.MaybePosted = "timeout", true
 		return true, e
 	case isNetwork(err):
-		e.Code = "network"
+		e.Code, e.MaybePosted = "network", true
 		return true, e
 	default: // e.g. a proxy's HTML page where JSON was expected
-		e.Code = "unexpected_response"
+		e.Code, e.MaybePosted = "unexpected_response", true
 		return true, e
 	}
 	return s.byCode(e, e.Code)
@@ -105,6 +105,7 @@ func (s *Slack) byCode(e *SlackError, code string) (bool, error) {
 // other 4xx are permanent.
 func (s *Slack) byStatus(e *SlackError, status int, code string) (bool, error) {
 	if status >= 500 || status == 408 || status == 425 {
+		e.MaybePosted = status >= 500
 		return true, e
 	}
 	e.Permanent = true

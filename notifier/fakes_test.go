@@ -24,11 +24,12 @@ type fakeOutbox struct {
 }
 
 type outboxRow struct {
-	alert model.Alert
-	state model.AlertState
-	next  time.Time
-	ts    string
-	err   string
+	alert     model.Alert
+	state     model.AlertState
+	next      time.Time
+	ts        string
+	err       string
+	postpones int
 }
 
 func newFakeOutbox(alerts ...model.Alert) *fakeOutbox {
@@ -108,6 +109,30 @@ func (o *fakeOutbox) MarkRetry(_ context.Context, id int64, next time.Time, msg 
 	return nil
 }
 
+func (o *fakeOutbox) Postpone(_ context.Context, id int64, next time.Time, msg string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, err := o.row(id)
+	if err != nil {
+		return err
+	}
+	r.next, r.err, r.alert.AttemptStarted = next, msg, time.Time{}
+	r.postpones++
+	o.retries = append(o.retries, next)
+	return nil
+}
+
+func (o *fakeOutbox) MarkAttempt(_ context.Context, id int64, at time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, err := o.row(id)
+	if err != nil {
+		return err
+	}
+	r.alert.AttemptStarted = at
+	return nil
+}
+
 func (o *fakeOutbox) MarkFailed(_ context.Context, id int64, msg string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -144,32 +169,26 @@ func (o *fakeOutbox) get(id int64) outboxRow {
 
 func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
 
-// fakeClock is an injected clock whose Sleep advances time at once.
+// fakeClock is the clock of the tests: time.Now and a real timer, which
+// under testing/synctest (the Deliverer tests) are fake and instant, and
+// outside it (tests against httptest servers) real. It records the sleeps.
 type fakeClock struct {
 	mu     sync.Mutex
-	t      time.Time
 	sleeps []time.Duration
 }
 
+// t0 is the formatting tests' epoch (the published times in the goldens).
 var t0 = time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
 
-func newFakeClock() *fakeClock { return &fakeClock{t: t0} }
+func newFakeClock() *fakeClock { return &fakeClock{} }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func (c *fakeClock) Now() time.Time { return time.Now() }
 
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.sleeps = append(c.sleeps, d)
-	c.t = c.t.Add(max(d, 0))
-	return nil
+	c.mu.Unlock()
+	return sleepCtx(ctx, d)
 }
 
 // fakeSender records sends and answers from a script (then succeeds).
@@ -207,6 +226,13 @@ func (s *fakeSender) Send(ctx context.Context, a model.Alert) (string, bool, err
 	return "ts-" + strconv.FormatInt(a.ID, 10), false, nil
 }
 
+// record notes a send attempt without answering it.
+func (s *fakeSender) record(a model.Alert) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, sentAlert{alert: a, at: s.clock.Now()})
+}
+
 func (s *fakeSender) sends() []sentAlert {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -222,6 +248,6 @@ func testAlert(id int64, channel string) model.Alert {
 			Title: "Witkoff meets Putin in the Kremlin", Body: "Steve Witkoff met Vladimir Putin on Tuesday.",
 			Published: t0.Add(-time.Hour),
 		},
-		Created: t0.Add(-time.Minute),
+		Created: time.Now().Add(-time.Minute),
 	}
 }

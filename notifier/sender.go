@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -58,6 +59,9 @@ type SlackError struct {
 	Hint string
 	// Detail is the redacted underlying error text.
 	Detail string
+	// MaybePosted: the request may have reached Slack and been posted
+	// (timeout, network failure, 5xx, an unreadable answer).
+	MaybePosted bool
 }
 
 func (e *SlackError) Error() string {
@@ -73,4 +77,30 @@ func (e *SlackError) Error() string {
 		msg += ": " + e.Hint
 	}
 	return msg
+}
+
+// Finder is implemented by Senders that can look up an earlier post of an
+// alert (bot-token mode: message metadata carries the outbox id). The
+// Deliverer asks before posting again an alert whose last attempt may have
+// reached Slack, which makes delivery exactly once.
+type Finder interface {
+	// CanFind reports whether lookups are possible at all (false for an
+	// incoming webhook, which cannot read its channel).
+	CanFind() bool
+	// Find looks for a's message posted at or after since. found false
+	// with a nil error means it is certainly not there. An error wrapping
+	// ErrNoHistory means no lookup is possible (a missing scope): the alert
+	// is posted again, at least once.
+	Find(ctx context.Context, a model.Alert, since time.Time) (ts string, found bool, err error)
+}
+
+// ErrNoHistory says Find cannot look at the channel's history.
+var ErrNoHistory = errors.New("message history unavailable")
+
+// MaybePosted reports whether a failed send may still have been posted (a
+// timeout, a reset connection, a 5xx): the outbox keeps its attempt mark
+// and the alert is looked up before it is posted again.
+func MaybePosted(err error) bool {
+	var se *SlackError
+	return errors.As(err, &se) && se.MaybePosted
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/newswatch/newswatch/model"
@@ -26,6 +27,20 @@ type SlackOptions struct {
 	// timeout. Its Transport is wrapped, not modified.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// StateID identifies the state store whose outbox ids the alerts
+	// carry in their message metadata (bot-token mode), so that a lookup
+	// never adopts a message posted from another state.
+	StateID string
+	// Memo, if set, keeps what the notifier learns across restarts: the
+	// channel id behind each channel name, which conversations.history
+	// needs to look an alert up.
+	Memo Memo
+}
+
+// Memo is a small durable key-value store (the state store's notes).
+type Memo interface {
+	Note(ctx context.Context, key string) (string, error)
+	SetNote(ctx context.Context, key, value string) error
 }
 
 // Slack posts alerts to Slack through slack-go.
@@ -35,12 +50,18 @@ type Slack struct {
 	http    *http.Client
 	secrets []string // longest first
 	log     *slog.Logger
+	stateID string
+	memo    Memo
+
+	mu         sync.Mutex
+	channelIDs map[string]string // channel name -> id, learnt from posts
 }
 
 // NewSlack returns a Slack notifier. Its errors never contain the token or
 // the webhook URL.
 func NewSlack(o SlackOptions) (*Slack, error) {
-	s := &Slack{log: o.Logger, http: wrapClient(o.HTTPClient)}
+	s := &Slack{log: o.Logger, http: wrapClient(o.HTTPClient), stateID: o.StateID, memo: o.Memo,
+		channelIDs: map[string]string{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -144,11 +165,13 @@ func (s *Slack) Send(ctx context.Context, a model.Alert) (string, bool, error) {
 	if a.Kind == model.AlertFollowUp {
 		opts = append(opts, slack.MsgOptionTS(a.ThreadTS))
 	}
-	_, ts, err := s.api.PostMessageContext(ctx, a.Channel, opts...)
+	opts = append(opts, slack.MsgOptionMetadata(s.metadata(a)))
+	channelID, ts, err := s.api.PostMessageContext(ctx, a.Channel, opts...)
 	if err != nil {
 		retry, err := s.classify(err, a.Channel)
 		return "", retry, err
 	}
+	s.learnChannel(ctx, a.Channel, channelID)
 	return ts, false, nil
 }
 

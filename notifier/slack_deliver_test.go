@@ -55,7 +55,7 @@ func TestSlackDeliveryPermanentFailure(t *testing.T) {
 func TestSlackDeliveryRateLimit(t *testing.T) {
 	c := newFakeClock()
 	f := newFakeSlack(t, c, reply{status: 429, retryAfter: "1.5"})
-	ob := newFakeOutbox(testAlert(1, "#news"), testAlert(2, "#other"))
+	ob := newFakeOutbox(testAlert(1, "#news"), testAlert(2, "#news"))
 	d, _ := newTestDeliverer(ob, f.botSlack(t), c, nil)
 	drain(t, d)
 
@@ -69,8 +69,8 @@ func TestSlackDeliveryRateLimit(t *testing.T) {
 		}
 	}
 	for _, id := range []int64{1, 2} {
-		if r := ob.get(id); r.state != model.AlertSent {
-			t.Errorf("alert %d = %s, want sent", id, r.state)
+		if r := ob.get(id); r.state != model.AlertSent || r.alert.Attempts != 0 {
+			t.Errorf("alert %d = %s after %d attempts, want sent, the 429 not counted", id, r.state, r.alert.Attempts)
 		}
 	}
 }
@@ -112,13 +112,15 @@ func TestWebhookDeliveryRedactsLogs(t *testing.T) {
 	f := newFakeSlack(t, c)
 	s := f.webhookSlack(t)
 	f.srv.Close() // every post fails at the network level, with the URL in slack-go's error
-	ob := newFakeOutbox(testAlert(1, "#news"))
-	d, logs := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.MaxAttempts = 2 })
+	a := testAlert(1, "#news")
+	a.Created = time.Now().Add(-time.Hour + 1500*time.Millisecond) // fails by age in a second or two
+	ob := newFakeOutbox(a)
+	d, logs := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.GiveUpAfter = time.Hour })
 	drain(t, d)
 
 	r := ob.get(1)
 	if r.state != model.AlertFailed {
-		t.Errorf("row = %+v, want failed after MaxAttempts", r)
+		t.Errorf("row = %+v, want failed after GiveUpAfter", r)
 	}
 	assertNoSecrets(t, "log", logs.String())
 	assertNoSecrets(t, "stored error", r.err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 )
 
 const (
+	testStateID     = "0123456789abcdef0123456789abcdef"
 	testToken       = "xoxb-1111-2222-SECRETTOKENVALUE"
 	testWebhookPath = "/services/T0000/B0000/WEBHOOKSECRET123"
 )
@@ -28,6 +30,15 @@ type reply struct {
 	status     int
 	retryAfter string
 	body       string
+	// hangup: accept the post (it is in the channel), then drop the
+	// connection without answering, as a reset after accept does.
+	hangup bool
+}
+
+// slackMsg is a message the fake Slack holds, for conversations.history.
+type slackMsg struct {
+	channel, ts, threadTS string
+	metadata              map[string]any // as posted; nil without
 }
 
 // fakeSlack is a Slack Web API (chat.postMessage) and incoming webhook on
@@ -41,12 +52,22 @@ type fakeSlack struct {
 	hooks   []map[string]any
 	times   []time.Time
 	tsCount int
+	// liveTS makes message ts real Unix times (conversations.history's
+	// oldest filter compares them with the attempt time).
+	liveTS bool
+	msgs   []slackMsg
+	// historyErr, if set, is the error code of every history call.
+	historyErr string
+	lookups    int
 }
 
 func newFakeSlack(t *testing.T, c *fakeClock, script ...reply) *fakeSlack {
 	f := &fakeSlack{clock: c, script: script}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat.postMessage", f.postMessage)
+	mux.HandleFunc("POST /api/conversations.history", f.history)
+	mux.HandleFunc("POST /api/conversations.replies", f.history)
+	mux.HandleFunc("POST /api/conversations.list", f.list)
 	mux.HandleFunc("POST "+testWebhookPath, f.webhook)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
@@ -61,6 +82,9 @@ func (f *fakeSlack) next(w http.ResponseWriter) bool {
 		return false
 	}
 	r := f.script[0]
+	if r.hangup {
+		return false // postMessage stores the message first
+	}
 	f.script = f.script[1:]
 	if r.retryAfter != "" {
 		w.Header().Set("Retry-After", r.retryAfter)
@@ -85,8 +109,110 @@ func (f *fakeSlack) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.tsCount++
+	ts := fmt.Sprintf("1700000000.%06d", f.tsCount)
+	if f.liveTS {
+		ts = fmt.Sprintf("%d.%06d", time.Now().Unix(), f.tsCount)
+	}
+	ch := r.PostForm.Get("channel")
+	if !strings.HasPrefix(ch, "C") {
+		ch = "C123" // a name: Slack answers with the channel's id
+	}
+	m := slackMsg{channel: ch, ts: ts, threadTS: r.PostForm.Get("thread_ts")}
+	if md := r.PostForm.Get("metadata"); md != "" {
+		var parsed struct {
+			EventPayload map[string]any `json:"event_payload"`
+			EventType    string         `json:"event_type"`
+		}
+		json.Unmarshal([]byte(md), &parsed)
+		m.metadata = map[string]any{"event_type": parsed.EventType, "event_payload": parsed.EventPayload}
+	}
+	f.msgs = append(f.msgs, m)
+	if len(f.script) > 0 && f.script[0].hangup {
+		f.script = f.script[1:]
+		hj, _ := w.(http.Hijacker)
+		conn, _, _ := hj.Hijack()
+		conn.Close()
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"ok":true,"channel":"C123","ts":"1700000000.%06d"}`, f.tsCount)
+	fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, ch, ts)
+}
+
+// history implements conversations.history and conversations.replies as
+// Slack documents them: messages after oldest (exclusive), newest first,
+// limit per page with a cursor, metadata only with include_all_metadata;
+// replies are a thread's parent and its replies.
+func (f *fakeSlack) history(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	w.Header().Set("Content-Type", "application/json")
+	if f.historyErr != "" {
+		fmt.Fprintf(w, `{"ok":false,"error":%q}`, f.historyErr)
+		return
+	}
+	thread := ""
+	if strings.HasSuffix(r.URL.Path, "conversations.replies") {
+		thread = r.PostForm.Get("ts")
+	}
+	oldest, _ := strconv.ParseFloat(r.PostForm.Get("oldest"), 64)
+	var out []map[string]any
+	for i := len(f.msgs) - 1; i >= 0; i-- {
+		m := f.msgs[i]
+		ts, _ := strconv.ParseFloat(m.ts, 64)
+		inThread := m.ts == thread || m.threadTS == thread
+		if m.channel != r.PostForm.Get("channel") || ts <= oldest || (thread != "" && !inThread) || (thread == "" && m.threadTS != "") {
+			continue
+		}
+		msg := map[string]any{"type": "message", "ts": m.ts}
+		if m.metadata != nil && r.PostForm.Get("include_all_metadata") == "1" {
+			msg["metadata"] = m.metadata
+		}
+		out = append(out, msg)
+	}
+	limit, _ := strconv.Atoi(r.PostForm.Get("limit"))
+	start, _ := strconv.Atoi(r.PostForm.Get("cursor"))
+	end := min(start+max(limit, 1), len(out))
+	page := out[min(start, len(out)):end]
+	resp := map[string]any{"ok": true, "messages": page, "has_more": end < len(out)}
+	if end < len(out) {
+		resp["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(end)}
+	}
+	json.NewEncoder(w).Encode(resp)
+}
+
+// list implements conversations.list: every channel a post went to by
+// name is "news" with id C123, plus a page of other channels first.
+func (f *fakeSlack) list(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	f.mu.Lock()
+	f.lookups++
+	listErr := f.historyErr
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if listErr != "" {
+		fmt.Fprintf(w, `{"ok":false,"error":%q}`, listErr)
+		return
+	}
+	if r.PostForm.Get("cursor") == "" {
+		fmt.Fprint(w, `{"ok":true,"channels":[{"id":"C999","name":"random"}],"response_metadata":{"next_cursor":"p2"}}`)
+		return
+	}
+	fmt.Fprint(w, `{"ok":true,"channels":[{"id":"C123","name":"news"}],"response_metadata":{"next_cursor":""}}`)
+}
+
+// messages returns how many messages the fake holds per alert_id.
+func (f *fakeSlack) messages() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := map[string]int{}
+	for _, m := range f.msgs {
+		if p, ok := m.metadata["event_payload"].(map[string]any); ok {
+			n[fmt.Sprint(p["alert_id"])]++
+		}
+	}
+	return n
 }
 
 func (f *fakeSlack) webhook(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +237,7 @@ func (f *fakeSlack) requests() ([]url.Values, []map[string]any) {
 
 func (f *fakeSlack) botSlack(t *testing.T) *Slack {
 	t.Helper()
-	s, err := NewSlack(SlackOptions{Token: testToken, APIURL: f.srv.URL + "/api"}) // no trailing slash on purpose
+	s, err := NewSlack(SlackOptions{Token: testToken, APIURL: f.srv.URL + "/api", StateID: testStateID}) // no trailing slash on purpose
 	if err != nil {
 		t.Fatal(err)
 	}

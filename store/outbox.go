@@ -33,7 +33,7 @@ const dueWhere = `o.state = 'pending'
 // and ThreadTS come from the outbox, the rest from the stored alert.
 func (s *SQLite) DueAlerts(ctx context.Context, now time.Time, limit int) ([]model.Alert, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.kind, o.channel, o.story_id, o.parent_id,
-			o.payload, o.attempts, o.created, p.state, p.ts
+			o.payload, o.attempts, o.created, o.attempt_started, p.state, p.ts
 		FROM outbox o LEFT JOIN outbox p ON p.id = o.parent_id
 		WHERE `+dueWhere+` AND o.next_attempt <= ?
 		ORDER BY o.created, o.id LIMIT ?`, now.UnixMicro(), limit)
@@ -59,10 +59,10 @@ func (s *SQLite) DueAlerts(ctx context.Context, now time.Time, limit int) ([]mod
 func scanDue(rows *sql.Rows) (model.Alert, error) {
 	var a model.Alert
 	var kind, payload string
-	var story, parent, created sql.NullInt64
+	var story, parent, created, started sql.NullInt64
 	var parentState, parentTS sql.NullString
 	if err := rows.Scan(&a.ID, &kind, &a.Channel, &story, &parent, &payload, &a.Attempts, &created,
-		&parentState, &parentTS); err != nil {
+		&started, &parentState, &parentTS); err != nil {
 		return a, err
 	}
 	id, ch, attempts := a.ID, a.Channel, a.Attempts
@@ -75,6 +75,7 @@ func scanDue(rows *sql.Rows) (model.Alert, error) {
 		a.Kind = model.AlertFollowUp
 	}
 	a.StoryID, a.ParentID, a.Created = story.Int64, parent.Int64, goTime(created)
+	a.AttemptStarted = goTime(started)
 	a.ThreadTS = ""
 	if parentState.String == string(model.AlertSent) {
 		a.ThreadTS = parentTS.String
@@ -105,9 +106,26 @@ func (s *SQLite) MarkSent(ctx context.Context, id int64, ts string) error {
 }
 
 // MarkRetry counts a failed attempt and schedules the next one at next.
+// It leaves the attempt mark alone: the failure may have been a post that
+// reached Slack (see MarkAttempt).
 func (s *SQLite) MarkRetry(ctx context.Context, id int64, next time.Time, errMsg string) error {
 	return s.transition(ctx, "mark retry", id,
 		`attempts = attempts + 1, next_attempt = ?, last_error = ?`, next.UnixMicro(), errMsg)
+}
+
+// Postpone moves a pending alert's next attempt to next without counting an
+// attempt (Slack said to wait), and clears the attempt mark: a rate-limited
+// post was not posted.
+func (s *SQLite) Postpone(ctx context.Context, id int64, next time.Time, errMsg string) error {
+	return s.transition(ctx, "postpone", id,
+		`next_attempt = ?, last_error = ?, attempt_started = NULL`, next.UnixMicro(), errMsg)
+}
+
+// MarkAttempt records, durably, that a post of the alert starts at at; the
+// zero time clears the mark (the post is known not to have reached Slack).
+// An alert found pending with the mark set may already be in Slack.
+func (s *SQLite) MarkAttempt(ctx context.Context, id int64, at time.Time) error {
+	return s.transition(ctx, "mark attempt", id, `attempt_started = ?`, dbTime(at))
 }
 
 // MarkFailed marks a pending alert failed for good, with the error.

@@ -96,6 +96,20 @@ var migrations = [][]string{
 		`CREATE INDEX items_last_seen ON items (last_seen)`,
 		`DROP INDEX items_first_seen`,
 	},
+	// Exactly-once delivery: attempt_started is set, durably, before a post
+	// goes out and cleared when Slack's answer proves it was not posted; an
+	// alert found pending with it set may already be in Slack and is looked
+	// up before it is posted again. notes keeps small facts the daemon
+	// learns (this state's id, Slack channel ids, delivery notices for
+	// status).
+	4: {
+		`ALTER TABLE outbox ADD COLUMN attempt_started INTEGER`,
+		`CREATE TABLE notes (
+			key     TEXT PRIMARY KEY,
+			value   TEXT NOT NULL,
+			updated INTEGER NOT NULL
+		)`,
+	},
 }
 
 // schemaVersion is the version a fully migrated database has.

@@ -47,7 +47,8 @@
 // created since its last refresh before each lookup; and for the outbox a
 // claim step (SELECT ... FOR UPDATE SKIP LOCKED plus a lease column) so two
 // replicas never deliver the same alert; DueAlerts then becomes "claim due
-// alerts". Method shapes (context first, values in and out, ErrNotFound
+// alerts". The attempt mark (MarkAttempt) and notes (a key-value table) are
+// plain columns and rows and port as they are. Method shapes (context first, values in and out, ErrNotFound
 // instead of nil results) already fit that.
 package store
 
@@ -98,15 +99,26 @@ type SQLite struct {
 	storyWrites sync.Mutex
 }
 
-// OpenSQLite opens (creating if needed) the database at path, applies any
-// pending migrations and returns the store. now supplies timestamps; nil
-// means time.Now.
+// OpenSQLite opens the database at path, applies any pending migrations
+// and returns the store. now supplies timestamps; nil means time.Now.
+//
+// A new state is created only where no file exists, and atomically (built
+// beside path, then renamed), so a crash during creation leaves no
+// half-made state. An existing file that is empty or is not a newswatch
+// state is refused (ErrEmptyState, ErrForeignState), never initialised:
+// a lost state must not turn into every item alerting again. A state that
+// cannot be written is refused in words (ErrReadOnly). Files are created
+// 0600. The caller takes the state lock before calling this, so no other
+// newswatch migrates the file meanwhile.
 func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("store: open %q: path must be non-empty and contain no '?' or '#'", path)
 	}
 	if now == nil {
 		now = time.Now
+	}
+	if err := prepareFile(ctx, path, now); err != nil {
+		return nil, err
 	}
 	s := &SQLite{now: now}
 	var err error
@@ -122,6 +134,10 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*SQLite
 		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := s.ensureStateID(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

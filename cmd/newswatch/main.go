@@ -30,7 +30,7 @@ var version = ""
 const usage = `usage: newswatch <command> [flags]
 
 commands:
-  run    [-config FILE]                         run the daemon
+  run    [-config FILE] [-jitter D]             run the daemon
   once   [-config FILE]                         one pass over every source, deliver, exit
   check  [-config FILE] [-discover]             validate config and rules, print a summary
   test   [-config FILE] [-query Q | -rule NAME] TARGET...
@@ -46,12 +46,17 @@ commands:
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdin, stdout, stderr)
+}
+
+// runContext is run with the context that SIGINT and SIGTERM end.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	cmd, rest := args[0], args[1:]
 	if path := os.Getenv("NEWSWATCH_CPUPROFILE"); path != "" {
 		defer startCPUProfile(path, stderr)()
@@ -156,36 +161,47 @@ func logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// openDaemon parses the shared flags, loads the config and opens the
-// daemon: the common start of run and once. A zero exit code means go on.
-func openDaemon(ctx context.Context, name string, args []string, stdout, stderr io.Writer) (*daemon.Daemon, string, int) {
-	fs, path := flags(name, stderr)
-	if fs.Parse(args) != nil {
-		return nil, "", 2
-	}
-	cfg, ok := loadConfig(*path, stderr)
+// openDaemon loads the config and opens the daemon: the common start of
+// run and once. A nil daemon comes with the exit code: 2 for a config or
+// state error, and interrupted (the code of a signal) when SIGINT or
+// SIGTERM arrived during start-up.
+func openDaemon(ctx context.Context, path string, interrupted int, stdout, stderr io.Writer) (*daemon.Daemon, int) {
+	cfg, ok := loadConfig(path, stderr)
 	if !ok {
-		return nil, "", 2
+		return nil, 2
 	}
 	log := logger(stderr)
 	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout})
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped during start-up", "signal", context.Cause(ctx))
+			return nil, interrupted
+		}
 		log.Error("start", "err", err)
-		return nil, "", 2
+		return nil, 2
 	}
-	return d, *path, 0
+	return d, 0
 }
 
+// defaultJitter spreads the daemon's scheduled fetches over 15 s.
+const defaultJitter = 15 * time.Second
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	d, path, code := openDaemon(ctx, "run", args, stdout, stderr)
+	fs, path := flags("run", stderr)
+	jitter := fs.Duration("jitter", defaultJitter, "random delay before each scheduled fetch, so sources on one schedule do not all start at once")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	// A signal before the daemon runs stops it as a signal does later: 0.
+	d, code := openDaemon(ctx, *path, 0, stdout, stderr)
 	if d == nil {
 		return code
 	}
 	defer d.Close()
 	cfg, log := d.Config(), logger(stderr)
-	log.Info("newswatch running", "version", buildVersion(), "config", path,
+	log.Info("newswatch running", "version", buildVersion(), "config", *path,
 		"sources", len(cfg.Sources), "rules", len(cfg.Rules), "slack", cfg.Slack.Mode())
-	if err := d.Run(ctx, daemon.RunOptions{ConfigPath: path, Jitter: 15 * time.Second}); err != nil {
+	if err := d.Run(ctx, daemon.RunOptions{ConfigPath: *path, Jitter: max(*jitter, 0)}); err != nil {
 		log.Error("run", "err", err)
 		return 1
 	}
@@ -193,7 +209,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	d, _, code := openDaemon(ctx, "once", args, stdout, stderr)
+	fs, path := flags("once", stderr)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	// Interrupted before its pass, once did not do its job: 1, as for
+	// alerts left pending; 2 stays for config and state errors.
+	d, code := openDaemon(ctx, *path, daemon.ExitUndelivered, stdout, stderr)
 	if d == nil {
 		return code
 	}

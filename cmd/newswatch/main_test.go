@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -170,5 +171,56 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errOut)
+	}
+}
+
+func TestSignalDuringStartUpIsNotAStateError(t *testing.T) {
+	cfg := writeFile(t, "c.yaml", "state: "+filepath.Join(t.TempDir(), "s.db")+"\nlisten: \"\"\nsources:\n  - {name: a, feed: \"http://127.0.0.1:1/rss\"}\nrules:\n  - {name: r, query: x}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // SIGTERM arrived while the store was opening
+	for _, tc := range []struct {
+		cmd  string
+		want int
+	}{{"run", 0}, {"once", 1}} {
+		var out, errb bytes.Buffer
+		if code := runContext(ctx, []string{tc.cmd, "-config", cfg}, strings.NewReader(""), &out, &errb); code != tc.want {
+			t.Errorf("%s interrupted at start-up = %d, want %d; stderr:\n%s", tc.cmd, code, tc.want, errb.String())
+		}
+	}
+}
+
+func TestStateIntegrityExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	os.WriteFile(empty, nil, 0o600)
+	foreign := filepath.Join(dir, "notes.txt")
+	os.WriteFile(foreign, []byte("my notes\n"), 0o600)
+	for _, tc := range []struct{ state, want string }{
+		{empty, "has 0 bytes"},
+		{foreign, "not a SQLite database"},
+	} {
+		cfg := writeFile(t, "c.yaml", "state: "+tc.state+"\nlisten: \"\"\nsources:\n  - {name: a, feed: \"http://127.0.0.1:1/rss\"}\nrules:\n  - {name: r, query: x}\n")
+		for _, cmd := range []string{"once", "run", "status"} {
+			code, _, errOut := runCLI(t, "", cmd, "-config", cfg)
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%s on %s = %d, stderr %q; want 2 and %q", cmd, filepath.Base(tc.state), code, errOut, tc.want)
+			}
+		}
+		if fi, _ := os.Stat(tc.state); tc.state == empty && fi.Size() != 0 {
+			t.Errorf("the empty state was initialised")
+		}
+	}
+}
+
+func TestStatusOpensReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "typo.db")
+	cfg := writeFile(t, "c.yaml", "state: "+state+"\nlisten: \"\"\nsources:\n  - {name: a, feed: \"http://127.0.0.1:1/rss\"}\nrules:\n  - {name: r, query: x}\n")
+	code, _, errOut := runCLI(t, "", "status", "-config", cfg)
+	if code != 2 || !strings.Contains(errOut, "no state file") {
+		t.Errorf("status on a missing state = %d %q, want 2 and what is wrong", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("status created %v", entries)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -158,4 +159,34 @@ func nullID(id int64) *int64 {
 		return nil
 	}
 	return &id
+}
+
+// TouchLinks marks the items with these canonical links (any source) as
+// seen now, as store.SQLite.TouchLinks does.
+func (s *Store) TouchLinks(ctx context.Context, links []string) error {
+	if len(links) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE items SET last_seen = $1 WHERE canonical_link = ANY($2)`,
+		micros(s.writeNow()), links); err != nil {
+		return fmt.Errorf("pgstore: touch links: %w", err)
+	}
+	return nil
+}
+
+// presenceWindow is store.SQLite.TouchSource's: the items a source showed
+// in its last read are those last seen within this long of its most
+// recently seen one.
+const presenceWindow = time.Hour
+
+// TouchSource marks as seen now the items the source showed in its last
+// read (a 304 means it still shows them), as store.SQLite.TouchSource does.
+func (s *Store) TouchSource(ctx context.Context, source string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE items SET last_seen = $1
+		WHERE source = $2 AND last_seen >= (SELECT MAX(last_seen) FROM items WHERE source = $2) - $3`,
+		micros(s.writeNow()), source, presenceWindow.Microseconds())
+	if err != nil {
+		return fmt.Errorf("pgstore: touch source %s: %w", source, err)
+	}
+	return nil
 }

@@ -101,3 +101,34 @@ func currentVersion(ctx context.Context, conn *pgx.Conn) (int, error) {
 	}
 	return *v, nil
 }
+
+// ErrSchemaOlder is returned (wrapped) by a read-only Open of a database
+// that this binary would migrate (or that was never migrated).
+var ErrSchemaOlder = errors.New("database schema is older than this binary")
+
+// checkVersion is Open's check, read-only, that the database is at
+// SchemaVersion.
+func checkVersion(ctx context.Context, pool *pgxpool.Pool) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return err
+	}
+	cur := 0
+	if exists {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		if cur, err = currentVersion(ctx, conn.Conn()); err != nil {
+			return err
+		}
+	}
+	switch {
+	case cur > SchemaVersion():
+		return fmt.Errorf("%w: the database is at version %d, this newswatch knows up to %d", ErrSchemaNewer, cur, SchemaVersion())
+	case cur < SchemaVersion():
+		return fmt.Errorf("%w: the database is at version %d, this newswatch needs %d; start a replica (run) to migrate it", ErrSchemaOlder, cur, SchemaVersion())
+	}
+	return nil
+}

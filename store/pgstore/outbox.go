@@ -32,6 +32,7 @@ func (s *Store) DueAlerts(ctx context.Context, now time.Time, limit int) ([]mode
 	out := make([]model.Alert, len(claims))
 	for i, c := range claims {
 		out[i] = c.Alert
+		out[i].AttemptStarted = c.AttemptStarted
 	}
 	return out, nil
 }
@@ -62,10 +63,28 @@ func (s *Store) MarkSent(ctx context.Context, id int64, ts string) error {
 }
 
 // MarkRetry counts a failed attempt, schedules the next at next and ends
-// the claim (the retry goes to whichever replica claims it then).
+// the claim (the retry goes to whichever replica claims it then). It
+// leaves the attempt mark alone: the failure may have been a post that
+// reached Slack.
 func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, errMsg string) error {
 	return s.transition(ctx, "mark retry", id,
 		`attempts = attempts + 1, next_attempt = $4, last_error = $5`, micros(next), errMsg)
+}
+
+// Postpone moves a pending alert's next attempt to next without counting
+// an attempt (Slack said to wait), clears the attempt mark (a rate-limited
+// post was not posted) and ends the claim.
+func (s *Store) Postpone(ctx context.Context, id int64, next time.Time, errMsg string) error {
+	return s.transition(ctx, "postpone", id,
+		`next_attempt = $4, last_error = $5, attempt_started = NULL`, micros(next), errMsg)
+}
+
+// MarkAttempt records, durably, that a post of the alert starts at at (the
+// zero time clears the mark). The claim stays: the post is under way. A
+// replica that claims the alert later with the mark set looks it up in
+// Slack before posting again.
+func (s *Store) MarkAttempt(ctx context.Context, id int64, at time.Time) error {
+	return s.update(ctx, "mark attempt", id, false, `attempt_started = $4`, dbTime(at))
 }
 
 // MarkFailed marks a pending alert failed for good, with the error.
@@ -80,8 +99,16 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
 // sent or failed, and ErrLeaseLost when another replica claimed it since
 // (this replica's lease ended): that replica now decides its fate.
 func (s *Store) transition(ctx context.Context, op string, id int64, set string, args ...any) error {
+	return s.update(ctx, op, id, true, set, args...)
+}
+
+// update is transition, ending the claim or keeping it.
+func (s *Store) update(ctx context.Context, op string, id int64, endClaim bool, set string, args ...any) error {
 	args = append([]any{id, s.owner, micros(s.writeNow())}, args...)
-	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET `+set+`, updated = $3, claimed_by = '', claim_expires = NULL
+	if endClaim {
+		set += `, claimed_by = '', claim_expires = NULL`
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET `+set+`, updated = $3
 		WHERE id = $1 AND state = 'pending' AND claimed_by IN ($2, '')`, args...)
 	if err != nil {
 		return fmt.Errorf("pgstore: %s %d: %w", op, id, err)
@@ -183,4 +210,32 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 		return fmt.Errorf("pgstore: prune: commit: %w", err)
 	}
 	return nil
+}
+
+// PendingAlerts returns up to limit pending alerts, oldest first, for
+// status.
+func (s *Store) PendingAlerts(ctx context.Context, limit int) ([]store.PendingAlert, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, channel, last_error, attempts, created, next_attempt, payload
+		FROM outbox WHERE state = 'pending' ORDER BY created, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: pending alerts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.PendingAlert, error) {
+		var p store.PendingAlert
+		var created, next int64
+		var payload string
+		if err := row.Scan(&p.ID, &p.Channel, &p.Error, &p.Attempts, &created, &next, &payload); err != nil {
+			return p, err
+		}
+		var a model.Alert
+		if err := json.Unmarshal([]byte(payload), &a); err != nil {
+			return p, fmt.Errorf("alert %d: decode payload: %w", p.ID, err)
+		}
+		p.Title, p.Created, p.NextAttempt = a.Article.Title, fromMicros(created), fromMicros(next)
+		return p, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: pending alerts: %w", err)
+	}
+	return out, nil
 }

@@ -45,6 +45,10 @@ type Options struct {
 	// FoldWithin is how recent such a story must be; 0 means
 	// DefaultFoldWithin. Keep it within the story window.
 	FoldWithin time.Duration
+	// ReadOnly opens for reading only (status): every transaction is read
+	// only, nothing is migrated, and a database not at this binary's
+	// schema version is refused.
+	ReadOnly bool
 }
 
 // DefaultAliveWithin is how recent a heartbeat must be, by default, for a
@@ -60,6 +64,7 @@ type Store struct {
 	claimLease  time.Duration
 	similar     func(a, b []byte) bool
 	foldWithin  time.Duration
+	readOnly    bool
 }
 
 // ErrNotPostgresURL is returned by Open for a DSN that is not a
@@ -99,12 +104,17 @@ func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, pool, opts.Now); err != nil {
+	if opts.ReadOnly {
+		err = checkVersion(ctx, pool)
+	} else {
+		err = migrate(ctx, pool, opts.Now)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
 	s := &Store{pool: pool, now: opts.Now, aliveWithin: opts.AliveWithin, owner: opts.Owner,
-		claimLease: opts.ClaimLease, similar: opts.Similar, foldWithin: opts.FoldWithin}
+		claimLease: opts.ClaimLease, similar: opts.Similar, foldWithin: opts.FoldWithin, readOnly: opts.ReadOnly}
 	if s.aliveWithin <= 0 {
 		s.aliveWithin = DefaultAliveWithin
 	}
@@ -133,6 +143,9 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	return cfg, nil
 }
 
@@ -155,6 +168,10 @@ func NewReplicaID() string {
 // ends), then closes the pool, waiting for connections in use to be
 // returned.
 func (s *Store) Close() error {
+	if s.readOnly {
+		s.pool.Close()
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_by = '', claim_expires = NULL
