@@ -35,6 +35,11 @@ type Store interface {
 	AlertCounts(ctx context.Context) (store.AlertCounts, error)
 	FailedAlerts(ctx context.Context, limit int) ([]store.FailedAlert, error)
 	Prune(ctx context.Context, before time.Time) error
+	Postpone(ctx context.Context, id int64, next time.Time, errMsg string) error
+	MarkAttempt(ctx context.Context, id int64, at time.Time) error
+	PendingAlerts(ctx context.Context, limit int) ([]store.PendingAlert, error)
+	TouchLinks(ctx context.Context, links []string) error
+	TouchSource(ctx context.Context, source string) error
 }
 
 // Open makes a fresh, empty store for t whose clock is now, closed when t
@@ -63,6 +68,8 @@ func Run(t *testing.T, open Open) {
 		{"DuplicateAlert", testDuplicateAlert},
 		{"OutboxLifecycle", testOutbox},
 		{"Prune", testPrune},
+		{"AttemptMarkAndPostpone", testAttempt},
+		{"TouchKeepsFromPrune", testTouch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -373,5 +380,67 @@ func testPrune(t *testing.T, s Store, c *clock) {
 	}
 	if cands, _ := s.StoryCandidates(ctx, []int64{1, 2}, T0.Add(-time.Hour)); len(cands) != 1 || string(cands[0].Signature) != "2" {
 		t.Errorf("stories after prune = %+v, want only the pending alert's", cands)
+	}
+}
+
+func testAttempt(t *testing.T, s Store, c *clock) {
+	ctx := context.Background()
+	record(t, s, store.Fetch{Source: "a", Records: []store.Record{
+		{Item: store.Item{Source: "a", Key: "1"}, NewStory: &store.NewStory{Signature: []byte("1"), Bands: []int64{1}},
+			Alerts: []model.Alert{alert(model.AlertNew, "#n", "one")}},
+	}})
+	due, err := s.DueAlerts(ctx, c.t, 10)
+	must(t, err)
+	if len(due) != 1 || !due[0].AttemptStarted.IsZero() {
+		t.Fatalf("due = %+v, want one alert without an attempt mark", due)
+	}
+	id := due[0].ID
+	started := T0.Add(time.Second)
+	must(t, s.MarkAttempt(ctx, id, started))
+	next := T0.Add(time.Minute)
+	must(t, s.MarkRetry(ctx, id, next, "timeout"))
+	c.t = next
+	due, err = s.DueAlerts(ctx, c.t, 10)
+	must(t, err)
+	if len(due) != 1 || !due[0].AttemptStarted.Equal(started) || due[0].Attempts != 1 {
+		t.Fatalf("due after a retry = %+v, want the attempt mark %v kept and one attempt", due, started)
+	}
+	// Slack said to wait: no attempt counted, and the mark goes.
+	later := next.Add(time.Minute)
+	must(t, s.Postpone(ctx, id, later, "rate limited"))
+	pending, err := s.PendingAlerts(ctx, 10)
+	must(t, err)
+	if len(pending) != 1 || pending[0].ID != id || pending[0].Attempts != 1 || pending[0].Error != "rate limited" ||
+		!pending[0].NextAttempt.Equal(later) || pending[0].Title != "one" || !pending[0].Created.Equal(T0) {
+		t.Errorf("pending = %+v", pending)
+	}
+	c.t = later
+	due, err = s.DueAlerts(ctx, c.t, 10)
+	must(t, err)
+	if len(due) != 1 || !due[0].AttemptStarted.IsZero() {
+		t.Errorf("due after postponing = %+v, want the mark cleared", due)
+	}
+}
+
+func testTouch(t *testing.T, s Store, c *clock) {
+	ctx := context.Background()
+	record(t, s, store.Fetch{Source: "feed", Records: []store.Record{
+		{Item: store.Item{Source: "feed", Key: "1"}},
+		{Item: store.Item{Source: "page", Key: "p", CanonicalLink: "https://x/p"}},
+		{Item: store.Item{Source: "other", Key: "o"}},
+	}})
+	c.t = T0.Add(48 * time.Hour)
+	must(t, s.TouchSource(ctx, "feed"))
+	must(t, s.TouchLinks(ctx, []string{"https://x/p"}))
+	must(t, s.Prune(ctx, T0.Add(time.Hour)))
+	for _, tc := range []struct {
+		source, key string
+		kept        bool
+	}{{"feed", "1", true}, {"page", "p", true}, {"other", "o", false}} {
+		k, err := s.KnownItems(ctx, tc.source, []string{tc.key}, nil)
+		must(t, err)
+		if _, ok := k.ByKey[tc.key]; ok != tc.kept {
+			t.Errorf("%s/%s kept = %v, want %v", tc.source, tc.key, ok, tc.kept)
+		}
 	}
 }
