@@ -36,6 +36,10 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// DrainTimeout bounds how long Once waits for deliveries; default 2m.
 	DrainTimeout time.Duration
+	// TickLease and ClaimLease, with PostgreSQL, bound how long a replica
+	// that died keeps a source's tick and its claimed alerts; 0 means
+	// DefaultTickLease and pgstore.DefaultClaimLease.
+	TickLease, ClaimLease time.Duration
 }
 
 // Daemon is one running newswatch. Build it with New; Close it when done.
@@ -117,11 +121,11 @@ var _ State = (*pgstore.Store)(nil)
 func (d *Daemon) openState(ctx context.Context, cfg *config.Config) error {
 	dsn := cfg.State
 	if pgstore.IsURL(dsn) {
-		pg, err := openPostgres(ctx, cfg, pgstore.NewReplicaID())
+		pg, err := openPostgres(ctx, cfg, pgstore.NewReplicaID(), d.opts.ClaimLease)
 		if err != nil {
 			return fmt.Errorf("open state: %w", err)
 		}
-		d.state, d.unlock, d.repl = pg, func() {}, newReplication(pg, d.opts.Version, d.log)
+		d.state, d.unlock, d.repl = pg, func() {}, newReplication(pg, d.opts, d.log)
 		return nil
 	}
 	unlock, err := lockState(dsn)

@@ -28,10 +28,12 @@ import (
 // Coordination timings.
 const (
 	heartbeatEvery = 10 * time.Second
-	// tickLease bounds a fetch's claim: a replica that dies mid-fetch
-	// loses the source for this long at most. A fetch is bounded by the
-	// fetch client's timeouts, far below it.
-	tickLease = 10 * time.Minute
+	// DefaultTickLease bounds a fetch's claim: a replica that dies
+	// mid-fetch holds the source for this long at most. A fetch is bounded
+	// by the fetch client's timeouts, well below it; one that outlives it
+	// may meet the next tick's fetch by another replica (recorded once all
+	// the same: items ON CONFLICT, stories under band locks).
+	DefaultTickLease = 2 * time.Minute
 	// replicasForgotten is when a replica that died without leaving is
 	// dropped from the list.
 	replicasForgotten = 24 * time.Hour
@@ -39,9 +41,10 @@ const (
 
 // replication is this process's part among the replicas; nil for SQLite.
 type replication struct {
-	pg   *pgstore.Store
-	self pgstore.Replica
-	log  *slog.Logger
+	pg        *pgstore.Store
+	self      pgstore.Replica
+	log       *slog.Logger
+	tickLease time.Duration
 
 	mu       sync.Mutex
 	hash     string // of the config in force
@@ -52,19 +55,24 @@ type replication struct {
 // openPostgres opens the shared database for this replica. Copies of one
 // story that two replicas record at once are folded into one story with
 // the story package's own similarity, within the story window.
-func openPostgres(ctx context.Context, cfg *config.Config, id string) (*pgstore.Store, error) {
+func openPostgres(ctx context.Context, cfg *config.Config, id string, claimLease time.Duration) (*pgstore.Store, error) {
 	return pgstore.Open(ctx, cfg.State, pgstore.Options{
 		Owner:      id,
+		ClaimLease: claimLease,
 		Similar:    func(a, b []byte) bool { return story.Similar(a, b) },
 		FoldWithin: min(pgstore.DefaultFoldWithin, cfg.StoryWindow),
 	})
 }
 
-func newReplication(pg *pgstore.Store, version string, log *slog.Logger) *replication {
+func newReplication(pg *pgstore.Store, o Options, log *slog.Logger) *replication {
 	host, _ := os.Hostname()
-	return &replication{pg: pg, log: log, self: pgstore.Replica{
-		ID: pg.Owner(), Host: host, PID: os.Getpid(), Version: version, Started: time.Now(),
+	r := &replication{pg: pg, log: log, tickLease: o.TickLease, self: pgstore.Replica{
+		ID: pg.Owner(), Host: host, PID: os.Getpid(), Version: o.Version, Started: time.Now(),
 	}}
+	if r.tickLease <= 0 {
+		r.tickLease = DefaultTickLease
+	}
+	return r
 }
 
 // configHash names a config by its file's bytes ("" without a file), so
@@ -174,7 +182,7 @@ func (r *replication) noteDisagreement(rs []pgstore.Replica, hash string) {
 // has it (or the database cannot say, and the tick is skipped: a fetch
 // whose state cannot be written would only be repeated).
 func (r *replication) claim(ctx context.Context, source string, tick time.Time) bool {
-	won, err := r.pg.ClaimTick(ctx, source, tick, r.self.ID, tickLease)
+	won, err := r.pg.ClaimTick(ctx, source, tick, r.self.ID, r.tickLease)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Warn("claim tick", "source", source, "tick", tick.Format(time.RFC3339), "err", err)

@@ -171,7 +171,13 @@ func openDaemon(ctx context.Context, path string, interrupted int, stdout, stder
 		return nil, 2
 	}
 	log := logger(stderr)
-	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout})
+	tick, claim, err := leases()
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch:", err)
+		return nil, 2
+	}
+	d, err := daemon.New(ctx, cfg, daemon.Options{Version: buildVersion(), Logger: log, Stdout: stdout,
+		TickLease: tick, ClaimLease: claim})
 	if err != nil {
 		if ctx.Err() != nil {
 			log.Info("stopped during start-up", "signal", context.Cause(ctx))
@@ -298,4 +304,25 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// leases reads NEWSWATCH_TICK_LEASE and NEWSWATCH_CLAIM_LEASE, with
+// PostgreSQL how long a replica that died keeps a source's tick and its
+// claimed alerts (unset: the defaults, 2m and 5m).
+func leases() (tick, claim time.Duration, err error) {
+	for _, l := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"NEWSWATCH_TICK_LEASE", &tick}, {"NEWSWATCH_CLAIM_LEASE", &claim}} {
+		v := os.Getenv(l.name)
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return 0, 0, fmt.Errorf("%s: %q is not a positive duration such as 90s or 5m", l.name, v)
+		}
+		*l.dst = d
+	}
+	return tick, claim, nil
 }
