@@ -50,6 +50,7 @@ type replication struct {
 	hash     string // of the config in force
 	differ   string // the disagreement last logged, "" none
 	beatErrs int    // heartbeats failed in a row
+	claimErr bool   // a tick claim failed since the last that succeeded
 }
 
 // openPostgres opens the shared database for this replica. Copies of one
@@ -183,13 +184,22 @@ func (r *replication) noteDisagreement(rs []pgstore.Replica, hash string) {
 // whose state cannot be written would only be repeated).
 func (r *replication) claim(ctx context.Context, source string, tick time.Time) bool {
 	won, err := r.pg.ClaimTick(ctx, source, tick, r.self.ID, r.tickLease)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Warn("claim tick", "source", source, "tick", tick.Format(time.RFC3339), "err", err)
-		}
-		return false
+	r.mu.Lock()
+	first := err != nil && !r.claimErr
+	recovered := err == nil && r.claimErr
+	r.claimErr = err != nil
+	r.mu.Unlock()
+	switch {
+	case err != nil && ctx.Err() != nil:
+	case first:
+		// Once per outage, not once per source and tick.
+		r.log.Warn("cannot claim ticks: skipping fetches until the database answers", "source", source, "err", err)
+	case err != nil:
+		r.log.Debug("claim tick", "source", source, "tick", tick.Format(time.RFC3339), "err", err)
+	case recovered:
+		r.log.Info("claiming ticks again")
 	}
-	return won
+	return err == nil && won
 }
 
 // release marks the fetch of source's tick done.

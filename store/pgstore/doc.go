@@ -1,7 +1,8 @@
 // Package pgstore keeps newswatch's state in PostgreSQL, so that several
 // replicas share one database: the same tables as the SQLite store
-// (package store), plus what only replicas need. It holds, so far, the
-// foundation of that store:
+// (package store), plus what only replicas need. It implements every
+// method of daemon.State (the contract suite, store/storetest, runs against
+// it and the SQLite store alike) and the coordination of replicas:
 //
 //   - Open: a pgxpool from a postgres:// URL, then versioned migrations
 //     (schema_migrations), each in its own transaction and all of them under
@@ -24,11 +25,12 @@
 //   - The SQLite store's fetch-state and notes methods (same shapes), so a
 //     conditional GET and a backoff hold whichever replica fetches.
 //   - CopyFromSQLite: a SQLite state copied in, for migrate-state.
+//   - RecordFetch: a fetch in one transaction, under LockBands, folding a
+//     new story into one another replica founded meanwhile (Options.Similar).
+//   - DueAlerts as ClaimDue for this store's owner; marks that check the
+//     claim (ErrLeaseLost).
 //
 // Times are stored as integer Unix microseconds, as in the SQLite store, so
 // the two schemas hold the same values and migrate-state copies them as they
-// are. Recording items and stories (RecordFetch) and the outbox's marks
-// follow the store package's interface once it settles; see
-// docs/architecture.md
-// ("PostgreSQL and replicas").
+// are. See docs/architecture.md ("PostgreSQL and replicas").
 package pgstore
