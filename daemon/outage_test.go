@@ -110,7 +110,7 @@ func TestDatabaseOutageLosesNothing(t *testing.T) {
 		for i := range min(stories, 1+int(time.Since(start)/(600*time.Millisecond))) {
 			items = append(items, rssItem{guid: fmt.Sprint(i), link: fmt.Sprintf("%s/%d", srv.URL, i),
 				title: fmt.Sprintf("Donetsk report %d %s", i, strings.Repeat(fmt.Sprintf("x%d ", i), i+1)),
-				desc: fmt.Sprintf("Words of report %d only: %s", i, strings.Repeat(fmt.Sprintf("r%dw ", i), 30)), pub: recent(time.Hour)})
+				desc:  fmt.Sprintf("Words of report %d only: %s", i, strings.Repeat(fmt.Sprintf("r%dw ", i), 30)), pub: recent(time.Hour)})
 		}
 		w.Header().Set("Content-Type", "application/rss+xml")
 		io.WriteString(w, rss(items...))
