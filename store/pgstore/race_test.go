@@ -28,10 +28,12 @@ func TestRaceCopiesFoldIntoOneStory(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		similar         func(a, b []byte) bool
+		sameLink        bool // one link, different text (no shared band)
 		stories, alerts int
 	}{
-		{"folded", similar, 1, 1},
-		{"without folding", nil, 2, 2},
+		{"folded", similar, false, 1, 1},
+		{"one link, other words", similar, true, 1, 1},
+		{"without folding", nil, false, 2, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := pgtest.NewDatabase(t)
@@ -40,7 +42,7 @@ func TestRaceCopiesFoldIntoOneStory(t *testing.T) {
 				openTest(t, dsn, Options{Similar: tc.similar}),
 			}
 			for round := range 10 {
-				stories, alerts, errs := raceCopies(t, replicas, round)
+				stories, alerts, errs := raceCopies(t, replicas, round, tc.sameLink)
 				if stories != tc.stories || alerts != tc.alerts {
 					t.Fatalf("round %d: %d stories and %d AlertNew, want %d and %d (record errors %v)",
 						round, stories, alerts, tc.stories, tc.alerts, errs)
@@ -60,7 +62,7 @@ func TestRaceCopiesFoldIntoOneStory(t *testing.T) {
 
 // raceCopies has each replica record its copy of round's story at once
 // and counts the round's stories and AlertNew rows.
-func raceCopies(t *testing.T, replicas []*Store, round int) (stories, alerts int, errs []error) {
+func raceCopies(t *testing.T, replicas []*Store, round int, sameLink bool) (stories, alerts int, errs []error) {
 	ctx := context.Background()
 	title := fmt.Sprintf("Round %d: ceasefire talks resume in Geneva as envoys meet", round)
 	// Words of the round's own, so that rounds are different stories.
@@ -69,13 +71,19 @@ func raceCopies(t *testing.T, replicas []*Store, round int) (stories, alerts int
 		words = append(words, fmt.Sprintf("w%dx%d", round, i))
 	}
 	body := strings.Join(words, " ")
-	sig := story.Sign(title, body)
-	bands := story.Bands(sig)
 	start := make(chan struct{})
 	errs = make([]error, len(replicas))
 	var wg sync.WaitGroup
 	for i, s := range replicas {
 		src := fmt.Sprintf("feed%d", i)
+		link := fmt.Sprintf("https://%s.example/%d", src, round)
+		text := body
+		if sameLink {
+			link = fmt.Sprintf("https://example.com/%d", round)
+			text = strings.ReplaceAll(body, "x", fmt.Sprintf("y%d", i)) // no shared band
+		}
+		sig := story.Sign(title, text)
+		bands := story.Bands(sig)
 		// Both look first, and find nothing: the other has not written.
 		cands, err := s.StoryCandidates(ctx, bands, writeNowMinusHour(s))
 		if err != nil || len(cands) != 0 {
@@ -83,7 +91,7 @@ func raceCopies(t *testing.T, replicas []*Store, round int) (stories, alerts int
 		}
 		a := model.Alert{Kind: model.AlertNew, Channel: "#news", Rules: []string{"r"}, Article: model.Article{Title: title}}
 		f := store.Fetch{Source: src, Records: []store.Record{{
-			Item:     store.Item{Source: src, Key: fmt.Sprintf("r%d", round), CanonicalLink: fmt.Sprintf("https://%s.example/%d", src, round)},
+			Item:     store.Item{Source: src, Key: fmt.Sprintf("r%d", round), CanonicalLink: link},
 			NewStory: &store.NewStory{Signature: sig, Bands: bands},
 			Alerts:   []model.Alert{a},
 		}}}

@@ -35,8 +35,8 @@ const plainChunk = 500
 // all in one sorted call: two replicas recording copies of one story
 // queue there. Then, for each new story, it looks again for a story
 // founded in the last Options.FoldWithin that shares a band and that
-// Options.Similar confirms: the record joins that story instead of
-// founding a second. Its AlertNew then meets the other's in the unique
+// Options.Similar confirms, or an item with the same canonical link that
+// has a story: the record joins that story instead of founding a second. Its AlertNew then meets the other's in the unique
 // index and the record fails alone with ErrDuplicateAlert (a savepoint
 // rolls it back): one story, one alert; the fetch state is not advanced,
 // so the next fetch reads the article again and, seeing the story,
@@ -211,7 +211,7 @@ func (w *recorder) record(ctx context.Context, tx pgx.Tx, r store.Record) (int64
 	it := r.Item
 	setStory := r.StoryOf > 0
 	if r.NewStory != nil {
-		id, err := w.fold(ctx, tx, *r.NewStory)
+		id, err := w.fold(ctx, tx, it.CanonicalLink, *r.NewStory)
 		if err != nil {
 			return 0, err
 		}
@@ -241,10 +241,24 @@ func (w *recorder) record(ctx context.Context, tx pgx.Tx, r store.Record) (int64
 }
 
 // fold returns the story, founded by another replica since the caller
-// looked, that ns is a copy of, or 0 (see RecordFetch).
-func (w *recorder) fold(ctx context.Context, tx pgx.Tx, ns store.NewStory) (int64, error) {
+// looked, that ns is a copy of, or 0 (see RecordFetch). First by link: an
+// item with the same canonical link that has a story (the caller, had it
+// seen that item, would have taken its story rather than found one); then
+// by bands, confirmed by Options.Similar.
+func (w *recorder) fold(ctx context.Context, tx pgx.Tx, link string, ns store.NewStory) (int64, error) {
 	if w.s.similar == nil {
 		return 0, nil
+	}
+	if link != "" {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT story_id FROM items WHERE canonical_link = $1 AND story_id IS NOT NULL
+			ORDER BY first_seen, source, key LIMIT 1`, link).Scan(&id)
+		switch {
+		case err == nil:
+			return id, nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return 0, fmt.Errorf("story of link: %w", err)
+		}
 	}
 	cands, err := candidates(ctx, tx, ns.Bands, w.now.Add(-w.s.foldWithin))
 	if err != nil {
