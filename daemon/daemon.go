@@ -109,9 +109,6 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 	return d, nil
 }
 
-// The PostgreSQL store is a State too.
-var _ State = (*pgstore.Store)(nil)
-
 // openState takes the state's lock, then opens (or creates) and migrates
 // it: a second newswatch, or a newer binary, is refused before it can
 // touch the schema under a running daemon. A postgres:// URL opens the
@@ -125,7 +122,12 @@ func (d *Daemon) openState(ctx context.Context, cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("open state: %w", err)
 		}
-		d.state, d.unlock, d.repl = pg, func() {}, newReplication(pg, d.opts, d.log)
+		st, err := pgState(pg)
+		if err != nil {
+			pg.Close()
+			return err
+		}
+		d.state, d.unlock, d.repl = st, func() {}, newReplication(pg, d.opts, d.log)
 		return nil
 	}
 	unlock, err := lockState(dsn)

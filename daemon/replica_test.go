@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/newswatch/newswatch/store/pgstore"
 	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
 
@@ -130,5 +131,13 @@ func TestReadyzFailsWithoutTheDatabase(t *testing.T) {
 	}
 	if code, body := get(t, "http://"+addr+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz without the database = %d %s, want 503", code, body)
+	}
+}
+
+// TestPostgresStoreIsState: the PostgreSQL store has every method the
+// daemon needs (checked at start, see pgState; this test says so at once).
+func TestPostgresStoreIsState(t *testing.T) {
+	if _, ok := any((*pgstore.Store)(nil)).(State); !ok {
+		t.Fatal("*pgstore.Store does not implement daemon.State: `state: postgres://` is refused at start until it does")
 	}
 }
