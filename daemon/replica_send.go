@@ -40,19 +40,9 @@ func (p *pacedSender) PaceKey(a model.Alert) string {
 func (p *pacedSender) Send(ctx context.Context, a model.Alert) (string, bool, error) {
 	key := p.PaceKey(a)
 	if key != "" {
-		slot, err := p.pg.ReserveSend(ctx, key, time.Now(), sendGap)
-		if err != nil {
+		if err := p.wait(ctx, key); err != nil {
 			// Not posted: the database decides pacing, and cannot now.
 			return "", true, fmt.Errorf("pace %s: %w", a.Channel, err)
-		}
-		if wait := time.Until(slot); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return "", true, ctx.Err()
-			}
 		}
 	}
 	ts, retry, err := p.Sender.Send(ctx, a)
@@ -79,4 +69,44 @@ func (p *pacedSender) Find(ctx context.Context, a model.Alert, since time.Time) 
 		return "", false, notifier.ErrNoHistory
 	}
 	return f.Find(ctx, a, since)
+}
+
+// wait reserves key's next slot and waits for it; if the channel was held
+// (a Retry-After any replica got) past the slot meanwhile, it waits for
+// the hold's end and reserves again.
+func (p *pacedSender) wait(ctx context.Context, key string) error {
+	for {
+		slot, err := p.pg.ReserveSend(ctx, key, time.Now(), sendGap)
+		if err != nil {
+			return err
+		}
+		if err := sleepUntil(ctx, slot); err != nil {
+			return err
+		}
+		held, err := p.pg.HeldUntil(ctx, key)
+		if err != nil {
+			return err
+		}
+		if !held.After(time.Now()) {
+			return nil
+		}
+		if err := sleepUntil(ctx, held); err != nil {
+			return err
+		}
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

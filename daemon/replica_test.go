@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -139,5 +140,33 @@ func TestReadyzFailsWithoutTheDatabase(t *testing.T) {
 func TestPostgresStoreIsState(t *testing.T) {
 	if _, ok := any((*pgstore.Store)(nil)).(State); !ok {
 		t.Fatal("*pgstore.Store does not implement daemon.State: `state: postgres://` is refused at start until it does")
+	}
+}
+
+// TestConfigDisagreementLoggedOncePerChange: a replica whose config
+// differs from the others' says so once, not at every heartbeat, and
+// again only when the set of disagreeing replicas changes.
+func TestConfigDisagreementLoggedOncePerChange(t *testing.T) {
+	logs := &syncBuffer{}
+	r := &replication{log: slog.New(slog.NewTextHandler(logs, nil))}
+	alive := func(id, hash string) pgstore.Replica {
+		return pgstore.Replica{ID: id, Host: "h", ConfigHash: hash, Alive: true}
+	}
+	for _, rs := range [][]pgstore.Replica{
+		{alive("a", "1"), alive("b", "1")},
+		{alive("a", "1"), alive("b", "2")},
+		{alive("a", "1"), alive("b", "2")},
+		{alive("a", "1"), alive("b", "2"), alive("c", "3")},
+		{alive("a", "1"), alive("b", "1"), alive("c", "1")},
+		{alive("a", "1"), alive("b", "1"), alive("c", "1")},
+	} {
+		r.noteDisagreement(rs, "1")
+	}
+	out := logs.String()
+	if n := strings.Count(out, "replicas run a different config"); n != 2 {
+		t.Errorf("disagreement logged %d times, want 2 (b; then b and c):\n%s", n, out)
+	}
+	if n := strings.Count(out, "replicas agree on the config"); n != 1 {
+		t.Errorf("agreement logged %d times, want once when it returned:\n%s", n, out)
 	}
 }
