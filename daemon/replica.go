@@ -216,6 +216,31 @@ func (r *replication) claim(ctx context.Context, source string, tick time.Time) 
 	return err == nil && won
 }
 
+// renew keeps extending a long fetch's lease, every third of the lease,
+// until the returned stop is called; a lease lost is logged once.
+func (r *replication) renew(ctx context.Context, source string, tick time.Time) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.tickLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := r.pg.RenewTick(ctx, source, tick, r.self.ID, r.tickLease)
+			if errors.Is(err, pgstore.ErrLeaseLost) {
+				r.log.Warn("tick lease lost while fetching", "source", source)
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 // release marks the fetch of source's tick done.
 func (r *replication) release(source string, tick time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

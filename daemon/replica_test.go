@@ -170,3 +170,35 @@ func TestConfigDisagreementLoggedOncePerChange(t *testing.T) {
 		t.Errorf("agreement logged %d times, want once when it returned:\n%s", n, out)
 	}
 }
+
+// TestLongFetchKeepsItsLease: a fetch that outlasts the tick lease renews
+// it, so the next tick is not taken by another replica while it runs.
+func TestLongFetchKeepsItsLease(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	pg, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	other, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	r := newReplication(pg, Options{TickLease: 600 * time.Millisecond}, discardLogger())
+	tick := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if !r.claim(ctx, "wire", tick) {
+		t.Fatal("claim lost")
+	}
+	stop := r.renew(ctx, "wire", tick)
+	time.Sleep(1500 * time.Millisecond) // the fetch runs long
+	if won, err := other.ClaimTick(ctx, "wire", tick.Add(time.Second), "other", time.Minute); err != nil || won {
+		t.Errorf("another replica took the next tick during a renewed fetch: %v, %v", won, err)
+	}
+	stop()
+	r.release("wire", tick)
+	if won, err := other.ClaimTick(ctx, "wire", tick.Add(time.Second), "other", time.Minute); err != nil || !won {
+		t.Errorf("next tick after the release: %v, %v; want it won", won, err)
+	}
+}

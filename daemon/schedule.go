@@ -114,6 +114,7 @@ func (s *scheduler) job(src model.Source, sched cron.Schedule) func() {
 				return
 			}
 			defer r.release(src.Name, tick)
+			defer r.renew(s.ctx, src.Name, tick)()
 		}
 		s.d.pollSource(s.ctx, s.d.Config(), src)
 	}
