@@ -98,7 +98,10 @@ func (s *scheduler) job(src model.Source, sched cron.Schedule) func() {
 			return
 		}
 		defer s.jobs.Done()
-		tick := prevTick(sched, time.Now())
+		var tick time.Time
+		if s.d.repl != nil {
+			tick = prevTick(sched, time.Now()) // before the jitter: every replica names it alike
+		}
 		if s.jitter > 0 {
 			select {
 			case <-time.After(rand.N(s.jitter)):
