@@ -42,7 +42,7 @@ var claimDueSQL = `WITH c AS (SELECT ` + nowSQL("$2") + ` AS now),
 		WHERE o.state = 'pending'
 			AND (o.kind = 'new' OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))
 			AND o.next_attempt <= c.now
-			AND (o.claim_expires IS NULL OR o.claim_expires <= c.now)
+			AND (o.claim_expires IS NULL OR o.claim_expires <= c.now OR o.claimed_by = $1)
 		ORDER BY o.created, o.id
 		LIMIT $4
 		FOR UPDATE OF o SKIP LOCKED)
@@ -55,7 +55,10 @@ var claimDueSQL = `WITH c AS (SELECT ` + nowSQL("$2") + ` AS now),
 
 // ClaimDue claims up to limit due alerts for owner (this replica's id) for
 // lease and returns them oldest first. Two replicas claiming at once get
-// disjoint sets.
+// disjoint sets. Alerts owner already holds are returned again with their
+// lease renewed, as the SQLite store's DueAlerts returns the due alerts a
+// Deliverer has queued but not sent: its next read keeps them its own
+// however long its queue.
 func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration) ([]Claim, error) {
 	rows, err := s.pool.Query(ctx, claimDueSQL, owner, s.clock(), lease.Microseconds(), limit)
 	if err != nil {

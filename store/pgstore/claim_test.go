@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -45,7 +46,8 @@ func claimedIDs(cs []Claim) []int64 {
 }
 
 // TestClaimDueRace: replicas (two pools, four claimers each) drain one
-// outbox; every alert is claimed exactly once.
+// outbox; every alert is claimed exactly once. (Each claimer is a replica
+// of its own: a replica asking again gets its own claims back, renewed.)
 func TestClaimDueRace(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.NewDatabase(t)
@@ -61,20 +63,26 @@ func TestClaimDueRace(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
+			mine := map[int64]bool{} // its own claims come back, renewed
 			for {
-				cs, err := stores[g%2].ClaimDue(ctx, "replica", 7, time.Hour)
+				cs, err := stores[g%2].ClaimDue(ctx, fmt.Sprintf("claimer%d", g), 7+len(mine), time.Hour)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if len(cs) == 0 {
-					return
-				}
+				fresh := 0
 				mu.Lock()
 				for _, c := range cs {
-					seen[c.Alert.ID]++
+					if !mine[c.Alert.ID] {
+						mine[c.Alert.ID] = true
+						seen[c.Alert.ID]++
+						fresh++
+					}
 				}
 				mu.Unlock()
+				if fresh == 0 {
+					return
+				}
 			}
 		})
 	}
@@ -122,8 +130,8 @@ func TestClaimDueLease(t *testing.T) {
 		t.Fatalf("after A released %d, B claims %v", b, claimedIDs(cs))
 	}
 	c.Set(t0.Add(time.Minute))
-	if cs, _ := s.ClaimDue(ctx, "B", 10, time.Minute); !slices.Equal(claimedIDs(cs), []int64{a}) {
-		t.Fatalf("after A's lease ended, B claims %v, want [%d]", claimedIDs(cs), a)
+	if cs, _ := s.ClaimDue(ctx, "B", 10, time.Minute); !slices.Equal(claimedIDs(cs), []int64{a, b}) {
+		t.Fatalf("after A's lease ended, B claims %v, want [%d %d] (%d, and its own %d renewed)", claimedIDs(cs), a, b, a, b)
 	}
 	if err := s.ReleaseClaim(ctx, a, "A"); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("A releases a lost claim: %v, want ErrLeaseLost", err)
@@ -170,5 +178,29 @@ func TestClaimDueThreads(t *testing.T) {
 	}
 	if cs[1].Alert.ThreadTS != "" {
 		t.Errorf("follow-up of a failed parent has ThreadTS %q", cs[1].Alert.ThreadTS)
+	}
+}
+
+// TestClaimDueRenewsOwnClaims: a replica asking again gets the alerts it
+// holds back with their lease renewed (its Deliverer's queue stays its
+// own however long), while another replica still gets none of them.
+func TestClaimDueRenewsOwnClaims(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	s := openTest(t, pgtest.NewDatabase(t), Options{Now: c.Now})
+	ctx := context.Background()
+	t0 := c.Now()
+	a := addAlert(t, s, model.AlertNew, 0, "a", t0, t0)
+	if cs, err := s.ClaimDue(ctx, "A", 10, time.Minute); err != nil || !slices.Equal(claimedIDs(cs), []int64{a}) {
+		t.Fatalf("A claims %v, %v", claimedIDs(cs), err)
+	}
+	c.Set(t0.Add(50 * time.Second))
+	cs, err := s.ClaimDue(ctx, "A", 10, time.Minute)
+	if err != nil || !slices.Equal(claimedIDs(cs), []int64{a}) || !cs[0].Expires.Equal(t0.Add(110*time.Second)) {
+		t.Fatalf("A claims again: %+v, %v; want %d renewed to +110s", cs, err, a)
+	}
+	c.Set(t0.Add(90 * time.Second)) // past the first lease, inside the renewed one
+	if cs, _ := s.ClaimDue(ctx, "B", 10, time.Minute); len(cs) != 0 {
+		t.Errorf("B claims %v inside A's renewed lease", claimedIDs(cs))
 	}
 }

@@ -38,15 +38,16 @@ func (s *Store) DueAlerts(ctx context.Context, now time.Time, limit int) ([]mode
 }
 
 // NextDue returns when the earliest pending alert that could be delivered
-// is due: its next attempt, or the end of another replica's claim on it,
-// whichever is later (a follow-up counts once its parent is done). It
+// is due: its next attempt, or for an alert another replica holds the end
+// of that claim if later (a follow-up counts once its parent is done). It
 // returns ErrNotFound when there is none.
 func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	var next *int64
-	err := s.pool.QueryRow(ctx, `SELECT MIN(GREATEST(o.next_attempt, COALESCE(o.claim_expires, 0)))
+	err := s.pool.QueryRow(ctx, `SELECT MIN(CASE WHEN o.claimed_by IN ($1, '') THEN o.next_attempt
+			ELSE GREATEST(o.next_attempt, COALESCE(o.claim_expires, 0)) END)
 		FROM outbox o LEFT JOIN outbox p ON p.id = o.parent_id
 		WHERE o.state = 'pending'
-			AND (o.kind = 'new' OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))`).Scan(&next)
+			AND (o.kind = 'new' OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))`, s.owner).Scan(&next)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("pgstore: next due: %w", err)
 	}
