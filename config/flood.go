@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/newswatch/newswatch/flood"
 )
 
 // Flood-cap defaults, as issue 14 documents them.
@@ -62,4 +64,22 @@ func (r Rule) Delivery() string {
 // describe says what the flood cap does, for `check`.
 func (f Flood) describe() string {
 	return fmt.Sprintf("burst %d per %s per channel (the rest go into one digest when the window ends)", f.Burst, shortDuration(f.Window))
+}
+
+// FloodPolicy returns the noise control in force for the holding stage:
+// the flood cap and every rule's compiled digest schedule. Its error is
+// only for a Config built by hand: Load has validated every schedule.
+func (c *Config) FloodPolicy() (flood.Policy, error) {
+	p := flood.Policy{Burst: c.Flood.Burst, Window: c.Flood.Window, Digests: map[string]flood.Schedule{}}
+	for _, r := range c.Rules {
+		if r.Digest == "" {
+			continue
+		}
+		s, err := cronParser.Parse(r.Digest)
+		if err != nil {
+			return flood.Policy{}, fmt.Errorf("config: rule %s: digest: %w", r.Name, err)
+		}
+		p.Digests[r.Name] = s
+	}
+	return p, nil
 }

@@ -145,3 +145,34 @@ func TestSummaryNoiseControl(t *testing.T) {
 	mustParse(t, src, nil).Summary(&out)
 	golden(t, "summary_noise.golden", out.Bytes())
 }
+
+// TestFloodPolicy: the holding stage gets the cap and the rules' digest
+// schedules, compiled as the daemon schedules sources.
+func TestFloodPolicy(t *testing.T) {
+	c := mustParse(t, yml(
+		"flood: {burst: 4, window: 30m}",
+		"sources: [{name: a, feed: https://a.example/rss}]",
+		"rules:",
+		`  - {name: daily, query: Ukraine, digest: "0 8 * * *"}`,
+		`  - {name: fast, query: Kremlin, digest: "@every 30s"}`,
+		"  - {name: now, query: Witkoff}",
+	), nil)
+	p, err := c.FloodPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Burst != 4 || p.Window != 30*time.Minute || len(p.Digests) != 2 || p.Digests["now"] != nil {
+		t.Fatalf("FloodPolicy() = %+v", p)
+	}
+	from := time.Date(2026, 12, 1, 9, 15, 0, 0, time.UTC)
+	if got, want := p.Digests["daily"].Next(from), time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("daily Next = %v, want %v", got, want)
+	}
+	if got := p.Digests["fast"].Next(from); !got.Equal(from.Add(30 * time.Second)) {
+		t.Errorf("fast Next = %v", got)
+	}
+	c.Rules[0].Digest = "not a schedule"
+	if _, err := c.FloodPolicy(); err == nil || !strings.Contains(err.Error(), "rule daily") {
+		t.Errorf("a hand-made bad digest: err %v", err)
+	}
+}

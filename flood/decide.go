@@ -118,6 +118,14 @@ type Decision struct {
 	// Window is the channel's flood window after the decision; persist it
 	// with the article (it changes only on PostSingle).
 	Window Window
+	// Release is set when the article's story was held for a rule's
+	// scheduled digest and this copy matches an immediate rule: the story
+	// is decided afresh (PostSingle, or Hold in the flood bucket), and the
+	// caller moves the story's copies held in Plan.HeldIn along with it:
+	// they become replies in the new alert's thread (PostSingle) or join
+	// Decision.Bucket (Hold). So an immediate rule never waits for a
+	// schedule, and each copy still appears once.
+	Release bool
 }
 
 // Decide is the holding stage: given the policy, the channel's window,
@@ -127,10 +135,10 @@ type Decision struct {
 // the held article in the transaction that records the article.
 //
 // In order: a story already in the channel keeps its way out (a reply, its
-// digest, or nothing); an article matching an immediate rule is an alert
-// naming all its rules, posted while the window has room and held for the
-// window's flood digest beyond Burst; an article matching only digest
-// rules is held for the rule digest due first.
+// digest, or nothing; but see Decision.Release); an article matching an
+// immediate rule is an alert naming all its rules, posted while the window
+// has room and held for the window's flood digest beyond Burst; an article
+// matching only digest rules is held for the rule digest due first.
 func Decide(p Policy, w Window, open []Bucket, plan Plan, now time.Time) Decision {
 	d := Decision{Window: w}
 	switch plan.Story {
@@ -138,12 +146,25 @@ func Decide(p Policy, w Window, open []Bucket, plan Plan, now time.Time) Decisio
 		d.Action = PostReply
 		return d
 	case StoryHeld:
-		d.Action, d.Bucket = Hold, plan.HeldIn
+		if _, scheduled := KeyRule(plan.HeldIn.Key); !scheduled || onlyDigestRules(p, plan.Rules) {
+			d.Action, d.Bucket = Hold, plan.HeldIn
+			return d
+		}
+		// A copy matching an immediate rule must not wait for a rule's
+		// schedule: the story is alerted now and its held copies follow.
+		d = decideNew(p, w, open, plan, now)
+		d.Release = true
 		return d
 	case StoryDigested:
 		d.Action = Drop
 		return d
 	}
+	return decideNew(p, w, open, plan, now)
+}
+
+// decideNew decides about the first article of a story in the channel.
+func decideNew(p Policy, w Window, open []Bucket, plan Plan, now time.Time) Decision {
+	d := Decision{Window: w}
 	if onlyDigestRules(p, plan.Rules) {
 		d.Action, d.Bucket = Hold, ruleBucket(p, open, plan, now)
 		return d

@@ -67,8 +67,10 @@ func TestDecide(t *testing.T) {
 			Plan{Channel: "#a", Rules: []string{"r"}, Story: StorySingle}, at(time.Minute), PostReply, Bucket{}, fullWin},
 		{"a copy of a story alerted singly is a reply, even for a digest rule", p, openWin, nil,
 			Plan{Channel: "#a", Rules: []string{"morning"}, Story: StorySingle}, at(time.Minute), PostReply, Bucket{}, openWin},
-		{"a copy of a held story joins its bucket, even with room for singles", p, Window{}, nil,
-			Plan{Channel: "#a", Rules: []string{"r"}, Story: StoryHeld, HeldIn: fastB}, at(0), Hold, fastB, Window{}},
+		{"a copy of a story in a flood digest joins it, even with room for singles", p, Window{}, nil,
+			Plan{Channel: "#a", Rules: []string{"r"}, Story: StoryHeld, HeldIn: floodB}, at(0), Hold, floodB, Window{}},
+		{"a copy of a story in a rule digest matching digest rules joins it", p, openWin, nil,
+			Plan{Channel: "#a", Rules: []string{"hourly", "morning"}, Story: StoryHeld, HeldIn: fastB}, at(0), Hold, fastB, openWin},
 		{"a copy of a digested story is dropped", p, openWin, nil,
 			Plan{Channel: "#a", Rules: []string{"r"}, Story: StoryDigested}, at(time.Minute), Drop, Bucket{}, openWin},
 		{"a digest rule holds until its next tick, leaving the window alone", p, Window{}, nil,
@@ -111,6 +113,9 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(tt.pol, tt.win, tt.open, tt.plan, tt.now)
+			if d.Release {
+				t.Error("Release set")
+			}
 			if d.Action != tt.want {
 				t.Errorf("Action = %v, want %v", d.Action, tt.want)
 			}
@@ -121,6 +126,24 @@ func TestDecide(t *testing.T) {
 				t.Errorf("Window = %+v, want %+v", d.Window, tt.window)
 			}
 		})
+	}
+}
+
+// TestDecideRelease: a copy matching an immediate rule of a story held for
+// a rule's schedule is decided afresh, and releases the held copies.
+func TestDecideRelease(t *testing.T) {
+	p := policy(t)
+	morningB := Bucket{ID: 9, Channel: "#a", Key: RuleKey("morning"), Opened: at(-time.Hour), Due: at(23 * time.Hour)}
+	plan := Plan{Channel: "#a", Rules: []string{"morning", "witkoff"}, Story: StoryHeld, HeldIn: morningB}
+	d := Decide(p, Window{}, []Bucket{morningB}, plan, at(0))
+	if d.Action != PostSingle || !d.Release || d.Window.Singles != 1 {
+		t.Errorf("with room: %+v, want a released single", d)
+	}
+	full := Window{Start: at(-time.Minute), Singles: 3}
+	d = Decide(p, full, []Bucket{morningB}, plan, at(0))
+	want := Bucket{Channel: "#a", Key: FloodKey, Opened: at(-time.Minute), Due: at(9 * time.Minute)}
+	if d.Action != Hold || !d.Release || !sameBucket(d.Bucket, want) {
+		t.Errorf("beyond the burst: %+v, want released into %+v", d, want)
 	}
 }
 

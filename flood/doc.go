@@ -18,8 +18,11 @@
 //     same channel is one alert naming both (subject to the flood cap).
 //   - Stories: a later copy of a story alerted on its own is a reply in
 //     that alert's thread; a copy of a story held for a digest joins that
-//     digest (one line, "… and N other outlets"); a copy of a story that
-//     went out in a digest is not posted again.
+//     digest (one line, "… and N other outlets"), except that a copy
+//     matching an immediate rule releases a story held for a rule's
+//     schedule (Decision.Release: alerted now, the held copies in its
+//     thread); a copy of a story that went out in a digest is not posted
+//     again.
 //   - Reload (Reschedule): a changed flood.window moves the end of open
 //     flood buckets, a changed digest: schedule the due time of the rule's
 //     bucket; a removed digest: (or rule) makes its bucket due at once.

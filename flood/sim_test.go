@@ -1,13 +1,17 @@
 package flood
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/newswatch/newswatch/model"
+	"github.com/newswatch/newswatch/notifier"
 	"github.com/robfig/cron/v3"
 )
 
@@ -27,6 +31,7 @@ type sim struct {
 	dropped  []event
 	digests  []model.Digest
 	digestAt []time.Time
+	released int
 }
 
 type storyRef struct {
@@ -54,6 +59,9 @@ func (s *sim) add(e event) Action {
 	ref := s.stories[storyKey(e.channel, e.story)]
 	d := Decide(s.pol, s.windows[e.channel], s.open, Plan{Channel: e.channel, Rules: e.rules, Story: ref.state, HeldIn: ref.bucket}, e.at)
 	s.windows[e.channel] = d.Window
+	if d.Release {
+		s.release(e, ref.bucket, d)
+	}
 	switch d.Action {
 	case PostSingle:
 		s.singles = append(s.singles, e)
@@ -69,10 +77,35 @@ func (s *sim) add(e event) Action {
 			b.ID = s.nextID
 			s.open = append(s.open, b)
 		}
+		for i := range s.held {
+			if s.held[i].BucketID == -1 {
+				s.held[i].BucketID = b.ID
+			}
+		}
 		s.held = append(s.held, Held{BucketID: b.ID, Channel: e.channel, StoryID: e.story, Rules: e.rules, Article: e.article, Created: e.at})
 		s.stories[storyKey(e.channel, e.story)] = storyRef{state: StoryHeld, bucket: b}
 	}
 	return d.Action
+}
+
+// release takes the story's copies out of bucket from: into the new
+// alert's thread, or into the bucket the new copy is held in.
+func (s *sim) release(e event, from Bucket, d Decision) {
+	var keep []Held
+	for _, h := range s.held {
+		if h.BucketID != from.ID || h.Channel != e.channel || h.StoryID != e.story {
+			keep = append(keep, h)
+			continue
+		}
+		if d.Action == PostSingle {
+			s.replies = append(s.replies, event{at: e.at, channel: h.Channel, story: h.StoryID, rules: h.Rules, article: h.Article})
+			continue
+		}
+		h.BucketID = -1 // rewritten to the bucket's id in add
+		keep = append(keep, h)
+	}
+	s.held = keep
+	s.released++
 }
 
 func (s *sim) flush(now time.Time) {
@@ -225,12 +258,19 @@ func TestReloadRemovesDigest(t *testing.T) {
 // line per channel; no window has more than burst singles; a digest never
 // goes out before it is due; nothing stays held.
 func TestRandomStreams(t *testing.T) {
+	released, drops := 0, 0
 	for seed := range uint64(20) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { randomStream(t, seed) })
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			s := randomStream(t, seed)
+			released, drops = released+s.released, drops+len(s.dropped)
+		})
+	}
+	if released == 0 || drops == 0 {
+		t.Errorf("the streams never released (%d) or dropped (%d) a story: make them harder", released, drops)
 	}
 }
 
-func randomStream(t *testing.T, seed uint64) {
+func randomStream(t *testing.T, seed uint64) *sim {
 	r := rand.New(rand.NewPCG(seed, 14))
 	policies := []Policy{
 		{Burst: 3, Window: 10 * time.Minute, Digests: map[string]Schedule{"d1": cron.Every(7 * time.Minute), "d2": mustCron(t, "*/15 * * * *")}},
@@ -311,6 +351,7 @@ func randomStream(t *testing.T, seed uint64) {
 		}
 	}
 	checkBurst(t, s.singles)
+	return s
 }
 
 // checkBurst: within any span shorter than the smallest window used, a
@@ -335,3 +376,43 @@ func checkBurst(t *testing.T, singles []event) {
 		}
 	}
 }
+
+// TestFloodToSlack runs the issue's scenario through the holding stage and
+// the digest formatting: 200 distinct articles, burst 10, then every part
+// of the digest rendered for Slack; the other 190 are linked exactly once
+// across the parts, and the 10 singles not at all.
+func TestFloodToSlack(t *testing.T) {
+	s := newSim(Policy{Burst: 10, Window: 10 * time.Minute})
+	for i := range 200 {
+		a := distinct(i)
+		a.Title = fmt.Sprintf("Article %d: a long enough headline about the talks in Geneva and what they mean for the front line", i)
+		s.add(event{at: at(time.Duration(i) * time.Second), channel: "#news", story: int64(i + 1), rules: []string{"broad", "geneva"}, article: a})
+	}
+	s.flush(at(time.Hour))
+	if len(s.digests) != 1 {
+		t.Fatalf("%d digests", len(s.digests))
+	}
+	links := map[string]int{}
+	for _, p := range notifier.DigestPages(s.digests[0]) {
+		var raw strings.Builder
+		enc := json.NewEncoder(&raw)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(notifier.FormatDigest(p)); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range linkRe.FindAllStringSubmatch(raw.String(), -1) {
+			links[l[1]]++
+		}
+	}
+	for i := range 200 {
+		want := 1
+		if i < 10 {
+			want = 0
+		}
+		if n := links[distinct(i).Link]; n != want {
+			t.Errorf("article %d linked %d times in the digest, want %d", i, n, want)
+		}
+	}
+}
+
+var linkRe = regexp.MustCompile(`<(https://wire\.example/[0-9]+)\|`)
