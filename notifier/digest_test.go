@@ -139,11 +139,11 @@ func TestDigestPagesLimits(t *testing.T) {
 			func(i, j int) string {
 				return fmt.Sprintf("https://www.outlet-number-%d.example.com/world/2026/dec/01/story-%d-talks-resume-in-geneva", j, i)
 			}), 0, true},
-		{"worst case", bigDigest(300, 1, 20, func(i int) string { return strings.Repeat("&😀<\u202e", 400) },
+		{"worst case", bigDigest(100, 1, 20, func(i int) string { return strings.Repeat("&😀<\u202e", 400) },
 			func(i, j int) string {
 				return fmt.Sprintf("https://example.com/%d/%d/", i, j) + strings.Repeat("%F0%9F%98%80&", 55)
 			}), 0, false},
-		{"single long lines", bigDigest(200, 1, 20, func(i int) string { return strings.Repeat("W", 300) },
+		{"single long lines", bigDigest(60, 1, 20, func(i int) string { return strings.Repeat("W", 300) },
 			func(i, j int) string {
 				return fmt.Sprintf("https://example.com/%d/%d/", i, j) + strings.Repeat("a", 900)
 			}), 0, false},
