@@ -51,8 +51,9 @@ func DigestPages(d model.Digest) []model.Digest {
 
 // packer tracks one digest message as FormatDigest fills it: lines go into
 // the current section while it stays within maxSection, else into a new
-// section block; the message ends at 49 sections (the header is the 50th
-// block) or at digestTextBudget characters.
+// section block; the message ends at digestTextBudget characters or at 49
+// sections (the header is the 50th block; with these budgets the text
+// runs out first, since two adjacent sections hold more than maxSection).
 type packer struct{ sections, sectionLen, text int }
 
 // add reports whether a line n long fits the message, and adds it if so.
@@ -96,12 +97,17 @@ func FormatDigest(d model.Digest) SlackMessage {
 			section.Reset()
 		}
 	}
+	var p packer // the same packing DigestPages planned the part with
 	for _, e := range d.Entries {
 		line := digestLine(e)
-		if section.Len() > 0 && slackLen(section.String())+1+slackLen(line) > maxSection {
-			flush()
+		n := slackLen(line)
+		if !p.add(n) { // only for a digest not split by DigestPages
+			p = packer{}
+			p.add(n)
 		}
-		if section.Len() > 0 {
+		if p.sectionLen == n { // the line starts a section
+			flush()
+		} else {
 			section.WriteByte('\n')
 		}
 		section.WriteString(line)
