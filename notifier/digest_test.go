@@ -341,3 +341,23 @@ func TestDigestOnTheWire(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatDigestUnsplit: a digest rendered without DigestPages (a caller
+// that forgot) still keeps every section within Slack's limit; only the
+// message as a whole may be too long.
+func TestFormatDigestUnsplit(t *testing.T) {
+	d := bigDigest(500, 2, 6, func(i int) string { return fmt.Sprintf("Story %d & its headline", i) },
+		func(i, j int) string { return fmt.Sprintf("https://example.com/%d/%d", i, j) })
+	m := FormatDigest(d)
+	lines := 0
+	for _, b := range m.Blocks[1:] {
+		text := b.(*slack.SectionBlock).Text.Text
+		if n := slackLen(text); n > maxSection {
+			t.Errorf("section %d long", n)
+		}
+		lines += strings.Count(text, "\n") + 1
+	}
+	if lines != 500 {
+		t.Errorf("%d lines, want 500", lines)
+	}
+}
