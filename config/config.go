@@ -42,9 +42,11 @@ type Config struct {
 	Schedule                       string
 	MaxAge, StoryWindow, Retention time.Duration
 	UserAgent                      string
-	Slack                          Slack
-	Sources                        []model.Source
-	Rules                          []Rule
+	// Hosts are per-host pacing overrides, in file order.
+	Hosts   []Host
+	Slack   Slack
+	Sources []model.Source
+	Rules   []Rule
 	// Matcher is compiled from Rules.
 	Matcher *matcher.Matcher
 

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	topValid    = "valid keys: state, listen, schedule, max_age, story_window, retention, user_agent, slack, flood, sources, rules"
+	topValid    = "valid keys: state, listen, schedule, max_age, story_window, retention, user_agent, slack, flood, sources, rules, hosts"
 	sourceValid = "valid keys: name, feed, page, links, title, body, schedule, max_articles, allow_private"
 	cronHint    = ` (want 5 fields like "*/5 * * * *", or "@every 10m", "@hourly")`
 )
@@ -40,7 +40,7 @@ func TestErrors(t *testing.T) {
 			`t.yaml:2:1: a second YAML document; the config is one document (remove the ---)`,
 		}},
 		{"not a mapping", yml("- state"), nil, []string{
-			`t.yaml:1:1: the config: expected a mapping of keys (state, listen, schedule, max_age, story_window, retention, user_agent, slack, flood, sources, rules), got a list`,
+			`t.yaml:1:1: the config: expected a mapping of keys (state, listen, schedule, max_age, story_window, retention, user_agent, slack, flood, sources, rules, hosts), got a list`,
 		}},
 		{"unknown top-level key", yml("state: a.db", "sorces:"), nil, []string{
 			`t.yaml:2:1: unknown key "sorces" in the config (did you mean "sources"?); ` + topValid,

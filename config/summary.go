@@ -24,6 +24,8 @@ func (c *Config) Summary(w io.Writer) {
 	c.summarySettings(tw)
 	c.summarySlack(tw)
 	fmt.Fprintln(tw)
+	c.summaryHosts(tw)
+	fmt.Fprintln(tw)
 	c.summarySources(tw)
 	fmt.Fprintln(tw)
 	c.summaryRules(tw)

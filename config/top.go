@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var topKeys = []string{"state", "listen", "schedule", "max_age", "story_window", "retention", "user_agent", "slack", "flood", "sources", "rules"}
+var topKeys = []string{"state", "listen", "schedule", "max_age", "story_window", "retention", "user_agent", "slack", "flood", "sources", "rules", "hosts"}
 
 // config decodes the top-level mapping into c, which holds the defaults.
 func (d *decoder) config(root *yaml.Node, c *Config) {
@@ -25,6 +25,9 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 	d.ages(m, c)
 	if e, ok := m["user_agent"]; ok {
 		d.userAgent(e, &c.UserAgent)
+	}
+	if e, ok := m["hosts"]; ok {
+		c.Hosts = d.hosts(e)
 	}
 	var slackKey *yaml.Node
 	if e, ok := m["slack"]; ok {

@@ -73,7 +73,7 @@ func TestSourcesNeverReachPrivateAddresses(t *testing.T) {
 	fn := &fakeNet{srv: srv, hosts: map[string]string{
 		"news.test": publicIP, "intranet.test": "10.0.0.1", "int.news.test": "169.254.169.254",
 	}}
-	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: fn, DialContext: fn.DialContext})
+	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: fn, DialContext: fn.DialContext})
 	t.Cleanup(fc.CloseIdleConnections)
 	c := newTestCrawler(t, Options{Fetch: fc})
 
@@ -126,7 +126,7 @@ func TestAllowPrivateFalseMeansFalse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fn := &fakeNet{srv: nil, hosts: map[string]string{"localhost": "127.0.0.1"}}
-			fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: fn, DialContext: fn.DialContext})
+			fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: fn, DialContext: fn.DialContext})
 			t.Cleanup(fc.CloseIdleConnections)
 			c := newTestCrawler(t, Options{Fetch: fc})
 			_, err := c.Fetch(testContext(t), Request{Source: tt.src})

@@ -18,7 +18,7 @@ import (
 func newTestCrawler(t *testing.T, o Options) *Crawler {
 	t.Helper()
 	if o.Fetch == nil {
-		fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, PerHostConns: 4})
+		fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Feeds: fetch.Pace{Conns: 4}, Pages: fetch.Pace{Conns: 4}})
 		t.Cleanup(fc.CloseIdleConnections)
 		o.Fetch = fc
 	}

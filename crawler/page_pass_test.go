@@ -40,7 +40,7 @@ func TestPageSourceRedirectChainShareTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	fc := fetch.New(fetch.Options{Timeout: 300 * time.Millisecond, PerHostDelay: -1, Resolver: loopbackResolver{}})
+	fc := fetch.New(fetch.Options{Timeout: 300 * time.Millisecond, Unpaced: true, Resolver: loopbackResolver{}})
 	t.Cleanup(fc.CloseIdleConnections)
 	c := newTestCrawler(t, Options{Fetch: fc})
 	src := model.Source{Name: "slow", Page: "http://news.test:" + port + "/list", Links: "a.a", AllowPrivate: true}
@@ -76,7 +76,7 @@ func TestPageSourceRedirectLoop(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: loopbackResolver{}, MaxRedirects: 3})
+	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: loopbackResolver{}, MaxRedirects: 3})
 	t.Cleanup(fc.CloseIdleConnections)
 	c := newTestCrawler(t, Options{Fetch: fc})
 	src := model.Source{Name: "loop", Page: "http://news.test:" + port + "/list", Links: "a", AllowPrivate: true}
@@ -115,7 +115,7 @@ func TestPageSourceSeenByArticleCanonical(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: loopbackResolver{}})
+	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: loopbackResolver{}})
 	t.Cleanup(fc.CloseIdleConnections)
 	c := newTestCrawler(t, Options{Fetch: fc})
 	src := model.Source{Name: "alias", Page: "http://news.test:" + port + "/list", Links: "a", AllowPrivate: true}
@@ -164,7 +164,7 @@ func TestPageSourceDisallowedLinksDoNotCount(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: loopbackResolver{}})
+	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: loopbackResolver{}})
 	t.Cleanup(fc.CloseIdleConnections)
 	c := newTestCrawler(t, Options{Fetch: fc})
 	src := model.Source{Name: "robots", Page: "http://news.test:" + port + "/list", Links: "a", AllowPrivate: true, MaxArticles: 2}

@@ -121,7 +121,7 @@ func (s *site) serveGzip(w http.ResponseWriter, file string) {
 
 func newSiteCrawler(t *testing.T, o Options) *Crawler {
 	t.Helper()
-	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: loopbackResolver{}})
+	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: loopbackResolver{}})
 	t.Cleanup(fc.CloseIdleConnections)
 	o.Fetch = fc
 	return newTestCrawler(t, o)
@@ -322,7 +322,7 @@ func TestPickLinks(t *testing.T) {
 
 func TestPageSourceHostilePages(t *testing.T) {
 	s := newSite(t)
-	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: loopbackResolver{}, MaxBodySize: 32 << 10})
+	fc := fetch.New(fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: loopbackResolver{}, MaxBodySize: 32 << 10})
 	t.Cleanup(fc.CloseIdleConnections)
 	c := newTestCrawler(t, Options{Fetch: fc})
 	src := s.source()

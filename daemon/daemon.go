@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/crawler"
 	"github.com/newswatch/newswatch/fetch"
@@ -45,6 +47,7 @@ type Daemon struct {
 	state     State
 	unlock    func() // releases the state file lock
 	crawler   *crawler.Crawler
+	fetch     *fetch.Client // shared by the crawler; its paces follow the config's hosts:
 	sender    notifier.Sender
 	deliverer *notifier.Deliverer
 	metrics   *metrics
@@ -82,7 +85,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
-	d.crawler = crawler.New(crawler.Options{Fetch: fetch.New(fetchOptions(cfg, o)), Logger: o.Logger})
+	d.fetch = fetch.New(fetchOptions(cfg, o))
+	d.crawler = crawler.New(crawler.Options{Fetch: d.fetch, Logger: o.Logger})
 	d.deliverer = notifier.NewDeliverer(notifier.DelivererOptions{
 		Outbox: d.state, Sender: d.sender, Logger: o.Logger, Now: o.Now,
 		IsNotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
@@ -158,7 +162,26 @@ func fetchOptions(cfg *config.Config, o Options) fetch.Options {
 	if fo.UserAgent == "" {
 		fo.UserAgent = cfg.UserAgent
 	}
+	fo.Hosts = hostPaces(cfg.Hosts)
 	return fo
+}
+
+// hostPaces turns the config's hosts: into fetch's per-host paces; zero
+// fields keep fetch's defaults.
+func hostPaces(hosts []config.Host) []fetch.HostPace {
+	out := make([]fetch.HostPace, 0, len(hosts))
+	for _, h := range hosts {
+		out = append(out, fetch.HostPace{Match: h.Match, Pace: fetch.Pace{
+			Rate: rate.Limit(h.Rate), Burst: h.Burst, Conns: h.Connections,
+		}})
+	}
+	return out
+}
+
+// applyHosts puts a reloaded config's hosts: in force.
+func (d *Daemon) applyHosts(cfg *config.Config) {
+	fo := fetchOptions(cfg, d.opts)
+	d.fetch.SetPaces(fo.Feeds, fo.Pages, fo.Hosts)
 }
 
 // Close releases the state store and its lock. Run has returned by then,

@@ -155,6 +155,7 @@ type harness struct {
 	dir    string
 	cfgSrc string
 	drain  time.Duration // Once's delivery wait; 0 = the default
+	paced  bool          // per-host pacing on (off unless the test is about it)
 	out    *syncBuffer
 	logs   *syncBuffer
 	d      *Daemon
@@ -197,7 +198,7 @@ func (h *harness) start() {
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := New(context.Background(), cfg, Options{
 		Version: "test", Logger: log, Stdout: h.out, LookupEnv: noEnv,
-		Fetch: &fetch.Options{Timeout: 2 * time.Second}, DrainTimeout: h.drain,
+		Fetch: &fetch.Options{Timeout: 2 * time.Second, Unpaced: !h.paced}, DrainTimeout: h.drain,
 	})
 	if err != nil {
 		h.t.Fatalf("New: %v", err)

@@ -21,78 +21,161 @@ type outcome struct {
 	alerts     []model.Alert
 }
 
-// recordArticle runs one article through match → dedupe/story → outbox.
-// Callers hold d.recordMu: the story decision reads then writes, and two
-// copies of a wire story recorded at once must see each other.
-func (d *Daemon) recordArticle(ctx context.Context, cfg *config.Config, fs store.FetchState, a *model.Article) (outcome, error) {
-	var out outcome
+// fetchBatch is one fetch's articles on their way through match →
+// dedupe/story → outbox, decided one by one and then written together by
+// one RecordFetch. It starts from what the store knows of the fetch's items
+// (one batched look-up) and folds in each decision, so that two copies of
+// an item or of a story inside one fetch see each other exactly as they
+// would across fetches. Callers hold d.recordMu from newBatch to the write:
+// the story decision reads then writes.
+type fetchBatch struct {
+	d      *Daemon
+	cfg    *config.Config
+	fs     store.FetchState
+	known  store.Known      // what the store knew before this fetch
+	keyRec map[string]int32 // key -> index in recs of its latest record
+	// canonical link -> index in recs of the first record with it (the
+	// store's item with the link, if any, comes first)
+	linkRec map[string]int32
+	recs    []store.Record
+	outs    []outcome
+	arts    []*model.Article
+	// stories founded by this fetch's records (not yet in the store) and
+	// the channels where a story already has its AlertNew in this fetch.
+	stories []batchStory
+	alerted map[storyChannel]bool
+}
+
+// knownItem is an item known to the store or decided earlier in the batch;
+// ref is 1 + the index of the record that founds its story, when that
+// story is new in this batch.
+type knownItem struct {
+	item store.Item
+	ref  int
+}
+
+type batchStory struct {
+	ref int
+	sig story.Signature
+}
+
+// storyChannel names a story (by id, or by ref while new in the batch) in
+// one channel.
+type storyChannel struct {
+	id      int64
+	ref     int
+	channel string
+}
+
+// newBatch looks up what the store knows of arts.
+func (d *Daemon) newBatch(ctx context.Context, cfg *config.Config, fs store.FetchState, arts []*model.Article) (*fetchBatch, error) {
+	keys := make([]string, 0, len(arts))
+	links := make([]string, 0, len(arts))
+	for _, a := range arts {
+		keys, links = append(keys, a.Key()), append(links, a.CanonicalLink)
+	}
+	known, err := d.state.KnownItems(ctx, fs.Source, keys, links)
+	if err != nil {
+		return nil, fmt.Errorf("look up items: %w", err)
+	}
+	// Sized for the whole fetch: growing these by doubling was most of a
+	// 100,000-item feed's garbage.
+	n := len(arts)
+	// Records are found by index, not copied into the maps: at 100,000
+	// items copies were a third of the batch's memory.
+	b := &fetchBatch{d: d, cfg: cfg, fs: fs, known: known, alerted: map[storyChannel]bool{},
+		keyRec: make(map[string]int32, n), linkRec: make(map[string]int32, n),
+		recs: make([]store.Record, 0, n), outs: make([]outcome, 0, n), arts: make([]*model.Article, 0, n)}
+	return b, nil
+}
+
+// add decides one article: nothing when it is known and unchanged, else a
+// record with its matches, story and alerts.
+func (b *fetchBatch) add(ctx context.Context, a *model.Article) error {
 	key := a.Key()
 	if key == "" {
-		return out, fmt.Errorf("%w: it has neither GUID nor link", errBadItem)
+		return fmt.Errorf("%w: it has neither GUID nor link", errBadItem)
 	}
-	prev, found, err := d.previous(ctx, a)
-	if err != nil {
-		return out, err
-	}
+	prev, found := b.previous(a)
 	hash := a.ContentHash()
-	if found && prev.Source == a.Source && prev.Key == key && prev.ContentHash == hash {
-		return out, nil // known and unchanged
+	if found && prev.item.Source == a.Source && prev.item.Key == key && prev.item.ContentHash == hash {
+		return nil // known and unchanged
 	}
+	var out outcome
 	out.isNew = !found
-	matches := cfg.Matcher.Match(a)
-	fresh := newMatches(matches, prev.Rules)
+	fresh := newMatches(b.cfg.Matcher.Match(a), prev.item.Rules)
 	item := store.Item{
 		Source: a.Source, Key: key, CanonicalLink: a.CanonicalLink, ContentHash: hash,
-		Rules: mergeRules(prev.Rules, fresh), StoryID: prev.StoryID,
-		Published: a.Published, FirstSeen: prev.FirstSeen,
+		Rules: mergeRules(prev.item.Rules, fresh), StoryID: prev.item.StoryID,
+		Published: a.Published, FirstSeen: prev.item.FirstSeen,
 	}
 	if item.FirstSeen.IsZero() {
-		item.FirstSeen = d.now()
+		item.FirstSeen = b.d.now()
 	}
-	rec := store.Record{Item: item}
+	rec := store.Record{Item: item, StoryOf: prev.ref}
 	for _, m := range fresh {
 		out.matched = append(out.matched, m.Rule)
 	}
 	if len(fresh) > 0 {
-		out.suppressed = d.suppression(cfg, fs, a, found)
+		out.suppressed = b.d.suppression(b.cfg, b.fs, a, found)
 		if out.suppressed == "" {
-			if err := d.planAlerts(ctx, cfg, a, fresh, &rec); err != nil {
-				return out, err
+			if err := b.planAlerts(ctx, a, fresh, &rec); err != nil {
+				return err
 			}
 		}
 	}
-	if _, err := d.state.Record(ctx, rec); err != nil {
-		return out, err
-	}
+	b.push(a, rec, out)
+	return nil
+}
+
+// push appends a decided record and makes it known to the rest of the batch.
+func (b *fetchBatch) push(a *model.Article, rec store.Record, out outcome) {
 	out.alerts = rec.Alerts
-	return out, nil
+	b.recs, b.outs, b.arts = append(b.recs, rec), append(b.outs, out), append(b.arts, a)
+	i := int32(len(b.recs) - 1)
+	b.keyRec[rec.Item.Key] = i
+	if l := rec.Item.CanonicalLink; l != "" {
+		if _, ok := b.linkRec[l]; !ok {
+			b.linkRec[l] = i
+		}
+	}
+}
+
+// recItem is record i as the rest of the batch knows it.
+func (b *fetchBatch) recItem(i int32) knownItem {
+	r := &b.recs[i]
+	k := knownItem{item: r.Item, ref: r.StoryOf}
+	if r.NewStory != nil {
+		k.ref = int(i) + 1
+	}
+	return k
 }
 
 // previous finds what we already know of the article: under its own key,
 // else under its canonical link from any source (the same article carried
 // by another feed, or re-published under a new GUID).
-func (d *Daemon) previous(ctx context.Context, a *model.Article) (store.Item, bool, error) {
-	it, err := d.state.Item(ctx, a.Source, a.Key())
-	if err == nil {
-		return it, true, nil
+func (b *fetchBatch) previous(a *model.Article) (knownItem, bool) {
+	if i, ok := b.keyRec[a.Key()]; ok {
+		return b.recItem(i), true
 	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return it, false, fmt.Errorf("look up item: %w", err)
+	if it, ok := b.known.ByKey[a.Key()]; ok {
+		return knownItem{item: it}, true
 	}
 	if a.CanonicalLink == "" {
-		return store.Item{}, false, nil
+		return knownItem{}, false
 	}
-	it, err = d.state.ItemByCanonicalLink(ctx, a.CanonicalLink)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Item{}, false, nil
-	}
-	if err != nil {
-		return it, false, fmt.Errorf("look up link: %w", err)
+	var k knownItem
+	if it, ok := b.known.ByLink[a.CanonicalLink]; ok {
+		k = knownItem{item: it}
+	} else if i, ok := b.linkRec[a.CanonicalLink]; ok {
+		k = b.recItem(i)
+	} else {
+		return knownItem{}, false
 	}
 	// Known under another key: inherit its rules and story, but it is a new
 	// row, first seen now.
-	it.FirstSeen = time.Time{}
-	return it, true, nil
+	k.item.FirstSeen = time.Time{}
+	return k, true
 }
 
 // suppression says why matches on this article must not alert, or "".
@@ -109,53 +192,85 @@ func (d *Daemon) suppression(cfg *config.Config, fs store.FetchState, a *model.A
 // planAlerts finds or founds the article's story and adds one alert per
 // channel: a new alert where the story has none yet, else a follow-up in
 // the existing alert's thread (or nothing when the notifier has no threads).
-func (d *Daemon) planAlerts(ctx context.Context, cfg *config.Config, a *model.Article, fresh []model.Match, rec *store.Record) error {
-	if rec.Item.StoryID == 0 {
-		id, ns, err := d.findStory(ctx, cfg, a)
-		if err != nil {
+func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []model.Match, rec *store.Record) error {
+	if rec.Item.StoryID == 0 && rec.StoryOf == 0 {
+		if err := b.findStory(ctx, a, rec); err != nil {
 			return err
 		}
-		rec.Item.StoryID, rec.NewStory = id, ns
 	}
 	shown := *a
 	if shown.Published.IsZero() {
 		shown.Published = rec.Item.FirstSeen // undated or a bad date: when we first saw it
 	}
-	for _, g := range d.byChannel(cfg, fresh) {
+	for _, g := range b.d.byChannel(b.cfg, fresh) {
 		alert := model.Alert{Kind: model.AlertNew, Channel: g.channel, StoryID: rec.Item.StoryID,
-			Rules: g.rules, Article: shown, Spans: g.spans, Created: d.now()}
-		if rec.Item.StoryID != 0 {
-			parent, err := d.state.StoryAlert(ctx, rec.Item.StoryID, g.channel)
-			switch {
-			case err == nil:
-				if !d.sender.Threads() {
-					continue
-				}
-				alert.Kind, alert.ParentID = model.AlertFollowUp, parent
-			case !errors.Is(err, store.ErrNotFound):
-				return fmt.Errorf("look up story alert: %w", err)
+			Rules: g.rules, Article: shown, Spans: g.spans, Created: b.d.now()}
+		follow, err := b.hasAlert(ctx, rec, g.channel, &alert)
+		if err != nil {
+			return err
+		}
+		if follow {
+			if !b.d.sender.Threads() {
+				continue
 			}
+			alert.Kind = model.AlertFollowUp
 		}
 		rec.Alerts = append(rec.Alerts, alert)
 	}
 	return nil
 }
 
-// findStory returns the open story this article is a near-copy of, or the
-// signature of a new one.
-func (d *Daemon) findStory(ctx context.Context, cfg *config.Config, a *model.Article) (int64, *store.NewStory, error) {
+// hasAlert reports whether the record's story already has its AlertNew in
+// channel, and marks it as having one from now on. A parent in the store
+// is named in alert.ParentID; one made earlier in this batch is found by
+// the store when it writes the follow-up (see store.Record).
+func (b *fetchBatch) hasAlert(ctx context.Context, rec *store.Record, channel string, alert *model.Alert) (bool, error) {
+	sc := storyChannel{id: rec.Item.StoryID, ref: rec.StoryOf, channel: channel}
+	if rec.NewStory != nil {
+		sc = storyChannel{ref: len(b.recs) + 1, channel: channel} // this record will be at len(b.recs)
+	}
+	if b.alerted[sc] {
+		return true, nil
+	}
+	b.alerted[sc] = true
+	if sc.id == 0 {
+		return false, nil
+	}
+	parent, err := b.d.state.StoryAlert(ctx, sc.id, channel)
+	switch {
+	case err == nil:
+		alert.ParentID = parent
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("look up story alert: %w", err)
+}
+
+// findStory joins the article to the open story it is a near-copy of,
+// in the store or founded earlier in this batch, else founds one.
+func (b *fetchBatch) findStory(ctx context.Context, a *model.Article, rec *store.Record) error {
 	sig := story.Sign(a.Title, a.Summary+"\n"+a.Body)
 	bands := story.Bands(sig)
-	cands, err := d.state.StoryCandidates(ctx, bands, d.now().Add(-cfg.StoryWindow))
+	cands, err := b.d.state.StoryCandidates(ctx, bands, b.d.now().Add(-b.cfg.StoryWindow))
 	if err != nil {
-		return 0, nil, fmt.Errorf("story candidates: %w", err)
+		return fmt.Errorf("story candidates: %w", err)
 	}
 	for _, c := range cands {
 		if story.Similar(sig, c.Signature) {
-			return c.ID, nil, nil
+			rec.Item.StoryID = c.ID
+			return nil
 		}
 	}
-	return 0, &store.NewStory{Signature: sig, Bands: bands}, nil
+	for _, s := range b.stories {
+		if story.Similar(sig, s.sig) {
+			rec.StoryOf = s.ref
+			return nil
+		}
+	}
+	rec.NewStory = &store.NewStory{Signature: sig, Bands: bands}
+	b.stories = append(b.stories, batchStory{ref: len(b.recs) + 1, sig: sig})
+	return nil
 }
 
 type channelGroup struct {

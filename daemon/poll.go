@@ -70,7 +70,9 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 			d.log.Error("touch items", "source", src.Name, "err", err)
 		}
 		d.metrics.fetches.WithLabelValues(src.Name, "not_modified").Inc()
-		d.fetchSucceeded(ctx, &fs, "not_modified", res)
+		next := succeeded(fs, d.now(), "not_modified", res)
+		d.saveFetchState(ctx, next)
+		d.sourceOK(fs)
 		return 0
 	}
 	d.metrics.fetches.WithLabelValues(src.Name, "ok").Inc()
@@ -81,49 +83,68 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		d.log.Error("touch seen links", "source", src.Name, "err", err)
 		return 0
 	}
-	alerts, err = d.recordAll(ctx, cfg, fs, res.Articles)
+	// The new state is saved with the items, in their transaction, and only
+	// if all of them were recorded: else the ETag stays and the next pass
+	// sees these items again.
+	next := succeeded(fs, d.now(), "ok", res)
+	alerts, err = d.recordAll(ctx, cfg, fs, &next, res.Articles)
 	if err != nil {
-		// Leave the ETag alone so the next pass sees these items again.
 		d.log.Error("record items", "source", src.Name, "err", err)
 		return alerts
 	}
-	d.fetchSucceeded(ctx, &fs, "ok", res)
+	d.sourceOK(fs)
 	return alerts
 }
 
-// recordAll records a fetched batch. One bad item is logged and skipped; a
-// store error stops the batch (and the fetch state is not advanced).
-func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, arts []*model.Article) (int, error) {
-	alerts := 0
+// recordAll records a fetched batch in one store transaction. One bad item
+// is logged and skipped; a store error, or an item the store refused,
+// fails the batch, and the fetch state is not advanced, so the next pass
+// reads the batch again (what was written is then known and unchanged).
+func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, next *store.FetchState, arts []*model.Article) (int, error) {
+	d.recordMu.Lock()
+	defer d.recordMu.Unlock()
+	b, err := d.newBatch(ctx, cfg, fs, arts)
+	if err != nil {
+		return 0, err
+	}
+	seen := make([]string, 0, len(arts))
 	for _, a := range arts {
 		if ctx.Err() != nil {
-			return alerts, ctx.Err()
+			return 0, ctx.Err()
 		}
-		d.recordMu.Lock()
-		out, err := d.recordArticle(ctx, cfg, fs, a)
-		d.recordMu.Unlock()
-		if err != nil {
+		if err := b.add(ctx, a); err != nil {
 			if errors.Is(err, errBadItem) {
 				d.log.Warn("item skipped", "source", a.Source, "title", a.Title, "err", err)
 				continue
 			}
-			return alerts, fmt.Errorf("%s %q: %w", a.Source, a.Key(), err)
+			return 0, fmt.Errorf("%s %q: %w", a.Source, a.Key(), err)
 		}
-		d.observe(a, out)
-		alerts += len(out.alerts)
+		seen = append(seen, a.Key())
+	}
+	res, err := d.state.RecordFetch(ctx, store.Fetch{Source: fs.Source, Records: b.recs, Seen: seen, State: next})
+	if err != nil {
+		return 0, err
+	}
+	return d.observeBatch(b, res)
+}
+
+// observeBatch logs and counts what the batch recorded and wakes the
+// deliverer; the first refused record is the error.
+func (d *Daemon) observeBatch(b *fetchBatch, res []store.RecordResult) (int, error) {
+	alerts := 0
+	var errs []error
+	for i, r := range res {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+			continue
+		}
+		d.observe(b.arts[i], b.outs[i])
+		alerts += len(b.outs[i].alerts)
 	}
 	if alerts > 0 && d.deliverer != nil {
 		d.deliverer.Wake()
 	}
-	// Retention counts from when a source last carried an item.
-	keys := make([]string, 0, len(arts))
-	for _, a := range arts {
-		keys = append(keys, a.Key())
-	}
-	if err := d.state.TouchItems(ctx, fs.Source, keys); err != nil {
-		return alerts, err
-	}
-	return alerts, nil
+	return alerts, errors.Join(errs...)
 }
 
 var errBadItem = errors.New("bad item")
@@ -147,17 +168,22 @@ func (d *Daemon) observe(a *model.Article, out outcome) {
 	}
 }
 
-func (d *Daemon) fetchSucceeded(ctx context.Context, fs *store.FetchState, result string, res *crawler.Result) {
-	if fs.ConsecutiveFailures > 0 {
-		d.log.Info("source recovered", "source", fs.Source, "after_failures", fs.ConsecutiveFailures)
-	}
-	fs.LastFetch, fs.LastResult, fs.LastError = d.now(), result, ""
+// succeeded is fs after a successful fetch at now.
+func succeeded(fs store.FetchState, now time.Time, result string, res *crawler.Result) store.FetchState {
+	fs.LastFetch, fs.LastResult, fs.LastError = now, result, ""
 	fs.ConsecutiveFailures, fs.NextAttempt = 0, time.Time{}
 	if result == "ok" {
 		fs.ETag, fs.LastModified, fs.Fetched = res.ETag, res.LastModified, true
 	}
-	d.metrics.sourceFailures.WithLabelValues(fs.Source).Set(0)
-	d.saveFetchState(ctx, *fs)
+	return fs
+}
+
+// sourceOK logs and counts a success; prev is the state before it.
+func (d *Daemon) sourceOK(prev store.FetchState) {
+	if prev.ConsecutiveFailures > 0 {
+		d.log.Info("source recovered", "source", prev.Source, "after_failures", prev.ConsecutiveFailures)
+	}
+	d.metrics.sourceFailures.WithLabelValues(prev.Source).Set(0)
 }
 
 // fetchFailed counts, logs and stores a failed fetch. The error's text is

@@ -135,7 +135,7 @@ func TestSecretsInSourceURLsNeverLeave(t *testing.T) {
 	d, err := New(t.Context(), cfg, Options{
 		Version: "test", Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Stdout: &bytes.Buffer{}, LookupEnv: lookup,
-		Fetch: &fetch.Options{Timeout: 5 * time.Second, PerHostDelay: -1, Resolver: nxResolver{}},
+		Fetch: &fetch.Options{Timeout: 5 * time.Second, Unpaced: true, Resolver: nxResolver{}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ func (d *Daemon) reload(path string, sched *scheduler) {
 		d.log.Error("config reload rejected; keeping the last good config", "err", err)
 		return
 	}
+	d.applyHosts(next)
 	d.metrics.reloadSuccess.Set(1)
 	d.metrics.reloadTimestamp.Set(float64(time.Now().Unix()))
 	d.log.Info("config reloaded", "sources", len(next.Sources), "rules", len(next.Rules))

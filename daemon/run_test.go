@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/newswatch/newswatch/fetch"
 )
 
 // runDaemon starts Run in the background and returns the HTTP address and a
@@ -231,4 +235,30 @@ func TestShutdownSkipsJobsStillInTheirStartDelay(t *testing.T) {
 	if hits, _ := srv.counts("/wire.xml"); hits != 0 {
 		t.Errorf("a job in its start delay fetched after shutdown: %d hits", hits)
 	}
+}
+
+// TestHostsAppliedOnReload: the config's hosts: paces the fetch client at
+// start, and a reload puts a changed list in force.
+func TestHostsAppliedOnReload(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss())
+	base := fmt.Sprintf(runConfig, srv.URL)
+	h := &harness{t: t, dir: t.TempDir(), out: &syncBuffer{}, logs: &syncBuffer{}, paced: true,
+		cfgSrc: base + "hosts:\n  - match: news.example\n    rate: 30/m\n    burst: 2\n"}
+	h.start()
+	feeds, pages := h.d.fetch.Paces("news.example")
+	if feeds.Rate != 0.5 || feeds.Burst != 2 || feeds.Conns != fetch.DefaultFeedPace.Conns || pages.Rate != 0.5 {
+		t.Errorf("paces at start = %+v, %+v; want 30/m, burst 2, default connections", feeds, pages)
+	}
+	if other, _ := h.d.fetch.Paces("other.example"); other != fetch.DefaultFeedPace {
+		t.Errorf("another host's pace = %+v, want the default %+v", other, fetch.DefaultFeedPace)
+	}
+	sched := newScheduler(t.Context(), h.d, 0)
+	h.writeConfig(base + "hosts:\n  - match: '*.example'\n    rate: unlimited\n    connections: 9\n")
+	h.d.reload(h.configPath(), sched)
+	feeds, _ = h.d.fetch.Paces("news.example")
+	if feeds.Rate != rate.Inf || feeds.Conns != 9 || feeds.Burst != fetch.DefaultFeedPace.Burst {
+		t.Errorf("paces after reload = %+v, want unlimited with 9 connections", feeds)
+	}
+	sched.stop()
 }

@@ -22,8 +22,10 @@ type fetchStates interface {
 
 // seenItems knows the items seen and when a source last carried them.
 type seenItems interface {
-	Item(ctx context.Context, source, key string) (store.Item, error)
-	ItemByCanonicalLink(ctx context.Context, link string) (store.Item, error)
+	// KnownItems and RecordFetch are a fetch's one batched look-up and
+	// its one write (see fetchBatch).
+	KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error)
+	RecordFetch(ctx context.Context, f store.Fetch) ([]store.RecordResult, error)
 	SeenLink(ctx context.Context, canonicalLink string) (bool, error)
 	TouchItems(ctx context.Context, source string, keys []string) error
 	TouchLinks(ctx context.Context, links []string) error
@@ -34,7 +36,6 @@ type seenItems interface {
 type stories interface {
 	StoryCandidates(ctx context.Context, bands []int64, since time.Time) ([]store.StoryCandidate, error)
 	StoryAlert(ctx context.Context, storyID int64, channel string) (int64, error)
-	Record(ctx context.Context, r store.Record) (int64, error)
 }
 
 // outboxReader is what status and /metrics read of the outbox.

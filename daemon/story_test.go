@@ -69,3 +69,53 @@ func TestStoryThreadsSurviveRestart(t *testing.T) {
 		t.Errorf("copy after restart should be a follow-up:\n%s", out)
 	}
 }
+
+// TestCopiesInOneFetchSeeEachOther: a fetch is recorded in one store
+// transaction, yet copies inside it must still fold as across fetches: a
+// wire story and its copy in the same feed are one alert and a follow-up
+// in its thread; the same link under a second GUID is the same item; the
+// same GUID twice is recorded once.
+func TestCopiesInOneFetchSeeEachOther(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/wire.xml", "application/rss+xml", rss(
+		rssItem{guid: "w-1", link: srv.URL + "/wire/1", title: "Witkoff and Putin talk for five hours in the Kremlin", desc: wireStory, pub: recent(2 * time.Hour)},
+		rssItem{guid: "w-2", link: srv.URL + "/wire/2", title: "Putin receives US envoy Witkoff for marathon Kremlin talks", desc: wireCopy, pub: recent(time.Hour)},
+		rssItem{guid: "w-3", link: srv.URL + "/wire/1", title: "Witkoff and Putin talk for five hours in the Kremlin (updated)", desc: wireStory, pub: recent(time.Hour)},
+		rssItem{guid: "w-1", link: srv.URL + "/wire/1", title: "Witkoff and Putin talk for five hours in the Kremlin", desc: wireStory, pub: recent(2 * time.Hour)},
+	))
+	srv.set("/other.xml", "application/rss+xml", rss())
+	h := newHarness(t, config2(srv))
+	var seen int
+	if code := h.once(); code != ExitDelivered {
+		t.Fatalf("exit = %d; logs:\n%s", code, h.logs.String())
+	}
+	out := h.newOutput(&seen)
+	if got := strings.Count(strings.ToLower(out), "also reported by"); got != 1 {
+		t.Errorf("want exactly one follow-up (the copy), got %d:\n%s", got, out)
+	}
+	if got := strings.Count(out, "five hours in the Kremlin"); got != 1 {
+		t.Errorf("the story's first article shows %d times, want once (the second GUID of its link and the repeated GUID add nothing):\n%s", got, out)
+	}
+	counts, err := h.d.state.AlertCounts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.Sent != 2 {
+		t.Errorf("sent = %d, want 2 (the alert and its follow-up)", counts.Sent)
+	}
+	known, err := h.d.state.KnownItems(t.Context(), "wire", []string{"w-1", "w-2", "w-3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1, w2, w3 := known.ByKey["w-1"], known.ByKey["w-2"], known.ByKey["w-3"]
+	if w1.StoryID == 0 || w2.StoryID != w1.StoryID || w3.StoryID != w1.StoryID {
+		t.Errorf("story ids = %d, %d, %d; want one story for all three", w1.StoryID, w2.StoryID, w3.StoryID)
+	}
+	if len(w3.Rules) == 0 {
+		t.Error("the second GUID of a link did not inherit its rules")
+	}
+	h.once()
+	if out := h.newOutput(&seen); out != "" {
+		t.Errorf("second pass printed:\n%s", out)
+	}
+}

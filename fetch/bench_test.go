@@ -34,7 +34,7 @@ func BenchmarkGetGzipFeed(b *testing.B) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Write(gz.Bytes())
 	})
-	c := New(Options{PerHostDelay: -1})
+	c := New(Options{Unpaced: true})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Get(context.Background(), private(srv.URL)); err != nil {

@@ -4,10 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Defaults for the zero values of Options.
@@ -16,9 +15,7 @@ const (
 	DefaultTimeout      = 30 * time.Second
 	DefaultMaxBodySize  = 10 << 20
 	DefaultMaxRedirects = 10
-	DefaultPerHostDelay = 250 * time.Millisecond
-	DefaultPerHostConns = 2
-	DefaultGlobalConns  = 16
+	DefaultGlobalConns  = 32
 )
 
 // Resolver looks up a host's addresses; *net.Resolver satisfies it.
@@ -32,11 +29,16 @@ type Options struct {
 	Timeout      time.Duration // whole request incl. body and redirects; default 30s
 	MaxBodySize  int64         // decoded bytes; default 10 MiB
 	MaxRedirects int           // default 10; negative: follow none
-	// PerHostDelay is the minimum gap between the starts of two requests to
-	// one host; default 250ms, negative: none.
-	PerHostDelay time.Duration
-	PerHostConns int // requests in flight to one host; default 2
-	GlobalConns  int // requests in flight in total; default 16
+	// Pacing per host (see Pace): Feeds for Get (feed polls), Pages for
+	// Transport (page crawls); Hosts overrides both for the hosts it
+	// names. Zero Feeds or Pages: DefaultFeedPace, DefaultPagePace.
+	// SetPaces replaces all three in a running Client.
+	Feeds, Pages Pace
+	Hosts        []HostPace
+	// Unpaced turns every per-host rate limit off, Hosts' included (tests
+	// that are not about pacing); the connection caps still hold.
+	Unpaced     bool
+	GlobalConns int // requests in flight in total; default 32
 
 	// Test seams: the resolver and dialer used at dial time (guard checks
 	// happen there). DialContext receives an IP literal that already passed
@@ -53,8 +55,13 @@ type Client struct {
 	guarded *http.Transport // refuses private addresses
 	open    *http.Transport // allows them (Request.AllowPrivate)
 	global  chan struct{}
+	// sleep waits d or until ctx ends; injected with now in tests, so
+	// pacing is tested on a fake clock.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu     sync.Mutex
+	paces  paces
+	gen    int // bumped by SetPaces: host lanes of an older gen are rebuilt
 	hosts  map[string]*hostState
 	robots map[string]*robotsEntry
 	// Table sizes at which the next insertion sweeps (see sweepHosts).
@@ -67,6 +74,8 @@ func New(o Options) *Client {
 	c := &Client{
 		opt:    o,
 		now:    time.Now,
+		sleep:  sleepCtx,
+		paces:  paces{feeds: o.Feeds, pages: o.Pages, hosts: o.Hosts, off: o.Unpaced, global: o.GlobalConns},
 		global: make(chan struct{}, o.GlobalConns),
 		hosts:  make(map[string]*hostState),
 		robots: make(map[string]*robotsEntry),
@@ -95,11 +104,11 @@ func withDefaults(o Options) Options {
 	case o.MaxRedirects < 0:
 		o.MaxRedirects = 0 // from here on, 0 means none
 	}
-	if o.PerHostDelay == 0 {
-		o.PerHostDelay = DefaultPerHostDelay
+	if o.Feeds == (Pace{}) {
+		o.Feeds = DefaultFeedPace
 	}
-	if o.PerHostConns <= 0 {
-		o.PerHostConns = DefaultPerHostConns
+	if o.Pages == (Pace{}) {
+		o.Pages = DefaultPagePace
 	}
 	if o.GlobalConns <= 0 {
 		o.GlobalConns = DefaultGlobalConns
@@ -123,15 +132,18 @@ func (c *Client) newTransport(allowPrivate bool) *http.Transport {
 	}
 	d := &guardedDialer{allowPrivate: allowPrivate, resolver: c.opt.Resolver, dial: dial}
 	return &http.Transport{
-		Proxy:                  nil,
-		DialContext:            d.dialContext,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    shortTimeout,
-		ResponseHeaderTimeout:  c.opt.Timeout,
-		ExpectContinueTimeout:  time.Second,
-		DisableCompression:     true,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    c.opt.PerHostConns,
+		Proxy:                 nil,
+		DialContext:           d.dialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   shortTimeout,
+		ResponseHeaderTimeout: c.opt.Timeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		MaxIdleConns:          100,
+		// A host's cap may be up to the global one (hosts:); keeping
+		// fewer idle would close and redial connections it reuses.
+		// MaxIdleConns bounds the total.
+		MaxIdleConnsPerHost:    c.opt.GlobalConns,
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 	}
@@ -143,16 +155,35 @@ func (c *Client) CloseIdleConnections() {
 	c.open.CloseIdleConnections()
 }
 
-// hostLimiter builds a rate limiter for the per-host delay.
-func (c *Client) hostLimiter() *rate.Limiter {
-	if c.opt.PerHostDelay < 0 {
-		return rate.NewLimiter(rate.Inf, 1)
+// SetPaces replaces the pacing policy (a config reload): the default
+// paces of feeds and pages and the per-host overrides; zero defaults mean
+// DefaultFeedPace and DefaultPagePace. Each host takes the new policy at
+// its next request, with its adaptive penalty kept; requests already
+// holding a slot finish under the old one.
+func (c *Client) SetPaces(feeds, pages Pace, hosts []HostPace) {
+	if feeds == (Pace{}) {
+		feeds = DefaultFeedPace
 	}
-	return rate.NewLimiter(rate.Every(c.opt.PerHostDelay), 1)
+	if pages == (Pace{}) {
+		pages = DefaultPagePace
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.paces = paces{feeds: feeds, pages: pages, hosts: append([]HostPace(nil), hosts...), off: c.paces.off, global: c.paces.global}
+	c.gen++
+}
+
+// Paces returns the paces in force for host's feed polls and page crawls
+// (before any adaptive lowering).
+func (c *Client) Paces(host string) (feeds, pages Pace) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paces.pace(host, feedClass), c.paces.pace(host, pageClass)
 }
 
 // Transport returns a RoundTripper for colly (or any http.Client) with the
-// same guard, caps and politeness as Get. Bodies come back already decoded
+// same guard, caps and politeness as Get, paced as page crawls (Pages). Bodies come back already decoded
 // (Content-Encoding removed, Uncompressed set) and fully read, so the
 // caller's own decompression and size checks see plain bytes. Redirects are
 // followed by the caller's http.Client, but each hop passes through here:
@@ -160,7 +191,7 @@ func (c *Client) hostLimiter() *rate.Limiter {
 // Timeout applies to each hop here, unless the request's context comes
 // from WithBudget: then to the whole chain.
 func (c *Client) Transport(allowPrivate bool) http.RoundTripper {
-	return &transport{c: c, allowPrivate: allowPrivate}
+	return &transport{c: c, allowPrivate: allowPrivate, class: pageClass}
 }
 
 func (c *Client) base(allowPrivate bool) *http.Transport {

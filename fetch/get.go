@@ -75,12 +75,22 @@ func (c *Client) do(ctx context.Context, r Request) (*http.Response, error) {
 	if err := checkScheme(u); err != nil {
 		return nil, err
 	}
+	// Wait for the first hop's slot here, before any of the HTTP machinery
+	// exists: with thousands of sources due at once, a waiting Get then
+	// holds a few hundred bytes and a shallow stack, not a request, its
+	// contexts and a deep stack inside http.Client.
+	pre, err := c.preAcquire(ctx, hostKey(u))
+	if err != nil {
+		return nil, err
+	}
+	defer pre.drop()
+	ctx = context.WithValue(ctx, heldKey{}, pre)
 	req, err := http.NewRequestWithContext(WithBudget(ctx), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	setHeaders(req, r)
-	hc := &http.Client{Transport: c.Transport(r.AllowPrivate), CheckRedirect: c.checkRedirect}
+	hc := &http.Client{Transport: &transport{c: c, allowPrivate: r.AllowPrivate, class: feedClass}, CheckRedirect: c.checkRedirect}
 	resp, err := hc.Do(req)
 	var ue *url.Error
 	if errors.As(err, &ue) {

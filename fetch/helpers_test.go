@@ -72,7 +72,7 @@ func (f *fakeNet) route(name string, srv *httptest.Server) {
 
 // testOptions are fast options for tests: short deadline, no delay.
 func testOptions() Options {
-	return Options{UserAgent: "newswatch-test/1.0", Timeout: 300 * time.Millisecond, PerHostDelay: -1}
+	return Options{UserAgent: "newswatch-test/1.0", Timeout: 300 * time.Millisecond, Unpaced: true}
 }
 
 // server starts an httptest server and counts its requests.

@@ -65,7 +65,7 @@ func TestPerHostConcurrency(t *testing.T) {
 	srv2 := httptest.NewServer(f.handler(80 * time.Millisecond)) // same host, other port
 	defer srv2.Close()
 	o := testOptions()
-	o.PerHostConns = 2
+	o.Feeds = Pace{Conns: 2}
 	loopbackNames(&o, "a.test")
 	var urls []string
 	for i := 0; i < 4; i++ {
@@ -98,29 +98,6 @@ func TestGlobalConcurrency(t *testing.T) {
 	}
 	if p := f.peak.Load(); p != 1 {
 		t.Errorf("peak concurrency = %d, want 1", p)
-	}
-}
-
-func TestPerHostDelay(t *testing.T) {
-	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {})
-	o := testOptions()
-	o.PerHostDelay = 250 * time.Millisecond
-	loopbackNames(&o, "a.test", "b.test")
-	c := New(o)
-	get := func(host string) time.Duration {
-		start := time.Now()
-		if _, err := c.Get(context.Background(), Request{URL: "http://" + host + ":" + port(srv) + "/", AllowPrivate: true}); err != nil {
-			t.Fatal(err)
-		}
-		return time.Since(start)
-	}
-	get("a.test")
-	if d := get("a.test"); d < 200*time.Millisecond {
-		t.Errorf("second request to a host took %s, want about 250ms", d)
-	}
-	// Another host has its own pace: its first request does not wait.
-	if d := get("b.test"); d > 200*time.Millisecond {
-		t.Errorf("first request to another host took %s", d)
 	}
 }
 

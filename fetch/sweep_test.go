@@ -10,32 +10,33 @@ import (
 
 // A daemon meets ever new hosts (redirect targets, subdomains a listing
 // page links to); the per-host table must forget the idle ones, but never
-// a host in use, in Retry-After backoff, or within its politeness delay.
+// a host in use, in Retry-After backoff, or before its bucket refilled.
 func TestHostTableSwept(t *testing.T) {
 	o := testOptions()
-	o.PerHostDelay = time.Second
+	o.Feeds, o.Unpaced = Pace{Rate: 1, Burst: 1, Conns: 2}, false
+	o.Pages = o.Feeds
 	c := New(o)
 	clock := &fakeClock{t: time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)}
 	c.now = clock.Now
 	ctx := context.Background()
 	use := func(key string) {
 		t.Helper()
-		_, release, err := c.acquire(ctx, key)
+		_, release, err := c.acquire(ctx, key, feedClass)
 		if err != nil {
 			t.Fatal(err)
 		}
 		release()
 	}
-	busy, releaseBusy, err := c.acquire(ctx, "busy.test")
+	busy, releaseBusy, err := c.acquire(ctx, "busy.test", feedClass)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer releaseBusy()
-	h, release, err := c.acquire(ctx, "backoff.test")
+	h, release, err := c.acquire(ctx, "backoff.test", feedClass)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.noteRetryAfter(h, &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}})
+	c.adapt(h, outcome{resp: &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3600"}}}})
 	release()
 	for i := range 8 * sweepMin {
 		use(fmt.Sprintf("h%d.test", i))
@@ -94,5 +95,37 @@ func TestRobotsCacheSwept(t *testing.T) {
 	}
 	if c.robots["http://in-use.test"] != inUse {
 		t.Error("an entry in use was dropped")
+	}
+}
+
+// A host whose rate trouble lowered is kept (with its penalty) while it is
+// in use or recently so, and may be forgotten after forgetPenalty alone.
+func TestPenalisedHostSwept(t *testing.T) {
+	o := testOptions()
+	o.Unpaced = false
+	c := New(o)
+	clock := &fakeClock{t: time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)}
+	c.now = clock.Now
+	h, release, err := c.acquire(context.Background(), "sick.test", feedClass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.adapt(h, outcome{resp: &http.Response{StatusCode: http.StatusInternalServerError}})
+	release()
+	sweep := func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.hostsSweepAt = 0
+		c.sweepHosts()
+	}
+	clock.Advance(forgetPenalty - time.Second)
+	sweep()
+	if c.hosts["sick.test"] != h {
+		t.Fatal("a host lowered less than forgetPenalty ago was forgotten, and its penalty with it")
+	}
+	clock.Advance(2 * time.Second)
+	sweep()
+	if _, ok := c.hosts["sick.test"]; ok {
+		t.Error("a lowered host left alone for forgetPenalty was kept")
 	}
 }

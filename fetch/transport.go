@@ -16,6 +16,7 @@ import (
 type transport struct {
 	c            *Client
 	allowPrivate bool
+	class        class
 }
 
 // memBody is a fully read, decoded body. Get takes its bytes directly
@@ -37,12 +38,65 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n := redirectDepth(req); n > t.c.opt.MaxRedirects {
 		return nil, fmt.Errorf("redirect %d, limit %d: %w", n, t.c.opt.MaxRedirects, ErrTooManyRedirects)
 	}
-	h, release, err := t.c.acquire(req.Context(), hostKey(req.URL))
-	if err != nil {
-		return nil, err
+	key := hostKey(req.URL)
+	h, release, ok := takeHeld(req.Context(), key, t.class)
+	if !ok {
+		var err error
+		if h, release, err = t.c.acquire(req.Context(), key, t.class); err != nil {
+			return nil, err
+		}
 	}
 	defer release()
 	return t.exchange(req, h)
+}
+
+// heldKey marks a context carrying a *held: the slot Get acquired for its
+// first hop before building the request.
+type heldKey struct{}
+
+// held is a host slot acquired ahead of the request that will use it. The
+// first hop to its host takes it (and releases it when done); Get drops it
+// if no hop did.
+type held struct {
+	mu      sync.Mutex
+	key     string
+	class   class
+	h       *hostState
+	release func()
+	taken   bool
+}
+
+func (c *Client) preAcquire(ctx context.Context, key string) (*held, error) {
+	h, release, err := c.acquire(ctx, key, feedClass)
+	if err != nil {
+		return nil, err
+	}
+	return &held{key: key, class: feedClass, h: h, release: release}, nil
+}
+
+// takeHeld hands the context's held slot to a hop for key, once.
+func takeHeld(ctx context.Context, key string, cl class) (*hostState, func(), bool) {
+	p, _ := ctx.Value(heldKey{}).(*held)
+	if p == nil {
+		return nil, nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.taken || p.key != key || p.class != cl {
+		return nil, nil, false
+	}
+	p.taken = true
+	return p.h, p.release, true
+}
+
+// drop releases the slot if no hop took it.
+func (p *held) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.taken {
+		p.taken = true
+		p.release()
+	}
 }
 
 // exchange performs one request under the Timeout (see exchangeDeadline),
@@ -55,11 +109,12 @@ func (t *transport) exchange(req *http.Request, h *hostState) (*http.Response, e
 	out := req.Clone(ctx) // never modify the caller's request
 	out.Header.Set("User-Agent", t.c.opt.UserAgent)
 	out.Header.Set("Accept-Encoding", "gzip, deflate")
+	start := t.c.now()
 	resp, err := t.c.base(t.allowPrivate).RoundTrip(out)
+	t.c.adapt(h, outcome{resp: resp, err: err, elapsed: t.c.now().Sub(start)})
 	if err != nil {
 		return nil, withDeadline(ctx, t.c.opt.Timeout, err)
 	}
-	t.c.noteRetryAfter(h, resp)
 	data, err := readBody(resp, t.c.opt.MaxBodySize)
 	if err != nil {
 		return nil, withDeadline(ctx, t.c.opt.Timeout, fmt.Errorf("read body: %w", err))

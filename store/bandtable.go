@@ -108,3 +108,21 @@ func (t *bandTable) remove(key int64, s int32) {
 	t.slots[i] = 0
 	t.n--
 }
+
+// retain keeps the entries whose story slot keep accepts, rebuilding the
+// table at the size they need.
+func (t *bandTable) retain(keep func(s int32) bool) {
+	n := 0
+	for _, v := range t.slots {
+		if v != 0 && keep(v-1) {
+			n++
+		}
+	}
+	old := *t
+	*t = *newBandTable(n)
+	for i, v := range old.slots {
+		if v != 0 && keep(v-1) {
+			t.put(old.hashes[i], v)
+		}
+	}
+}

@@ -26,7 +26,7 @@ const fetchStateColumns = `source, etag, last_modified, last_fetch, last_result,
 // FetchState returns the state of source, or ErrNotFound when it was never
 // saved.
 func (s *SQLite) FetchState(ctx context.Context, source string) (FetchState, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+fetchStateColumns+` FROM fetch_state WHERE source = ?`, source)
+	row := s.stmt.fetchState.QueryRowContext(ctx, source)
 	fs, err := scanFetchState(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
@@ -37,21 +37,27 @@ func (s *SQLite) FetchState(ctx context.Context, source string) (FetchState, err
 	return fs, nil
 }
 
+const fetchStateSQL = `SELECT ` + fetchStateColumns + ` FROM fetch_state WHERE source = ?`
+
+const saveFetchStateSQL = `INSERT INTO fetch_state (` + fetchStateColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (source) DO UPDATE SET
+		etag = excluded.etag, last_modified = excluded.last_modified,
+		last_fetch = excluded.last_fetch, last_result = excluded.last_result,
+		last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
+		next_attempt = excluded.next_attempt, fetched = excluded.fetched`
+
 // SaveFetchState inserts or replaces the state of fs.Source.
 func (s *SQLite) SaveFetchState(ctx context.Context, fs FetchState) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO fetch_state (`+fetchStateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source) DO UPDATE SET
-			etag = excluded.etag, last_modified = excluded.last_modified,
-			last_fetch = excluded.last_fetch, last_result = excluded.last_result,
-			last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
-			next_attempt = excluded.next_attempt, fetched = excluded.fetched`,
-		fs.Source, fs.ETag, fs.LastModified, dbTime(fs.LastFetch), fs.LastResult, fs.LastError,
-		fs.ConsecutiveFailures, dbTime(fs.NextAttempt), fs.Fetched)
-	if err != nil {
+	if _, err := s.stmt.saveFetchState.ExecContext(ctx, fetchStateArgs(fs)...); err != nil {
 		return fmt.Errorf("store: save fetch state %q: %w", fs.Source, err)
 	}
 	return nil
+}
+
+func fetchStateArgs(fs FetchState) []any {
+	return []any{fs.Source, fs.ETag, fs.LastModified, dbTime(fs.LastFetch), fs.LastResult, fs.LastError,
+		fs.ConsecutiveFailures, dbTime(fs.NextAttempt), fs.Fetched}
 }
 
 // FetchStates returns every saved source state, ordered by source name.

@@ -157,11 +157,12 @@ func (s *SQLite) transition(ctx context.Context, op string, id int64, set string
 	return fmt.Errorf("store: %s %d: %w (it is %s)", op, id, ErrNotPending, state)
 }
 
+const storyAlertSQL = `SELECT id FROM outbox WHERE story_id = ? AND channel = ? AND kind = 'new'`
+
 // StoryAlert returns the id of the story's AlertNew in channel, whatever its
 // state, or ErrNotFound.
 func (s *SQLite) StoryAlert(ctx context.Context, storyID int64, channel string) (alertID int64, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT id FROM outbox
-		WHERE story_id = ? AND channel = ? AND kind = 'new'`, storyID, channel).Scan(&alertID)
+	err = s.r.QueryRowContext(ctx, storyAlertSQL, storyID, channel).Scan(&alertID)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}

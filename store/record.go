@@ -14,11 +14,20 @@ import (
 	"github.com/newswatch/newswatch/model"
 )
 
-// Record is one article's outcome, written by Record in one transaction.
+// Record is one article's outcome, written by Record in one transaction
+// or by RecordFetch with the rest of its fetch.
 type Record struct {
 	Item     Item
 	NewStory *NewStory
-	Alerts   []model.Alert
+	// StoryOf, in a RecordFetch, is 1 + the index of an earlier record of
+	// the same fetch whose NewStory this item belongs to: the item and its
+	// alerts take that story's id once it exists. 0: none.
+	StoryOf int
+	// Alerts are inserted as pending. A follow-up whose ParentID is 0 is
+	// threaded under its story's AlertNew in its channel, looked up in the
+	// same transaction (so it may be one written earlier in the batch); when
+	// there is none it becomes that AlertNew itself.
+	Alerts []model.Alert
 }
 
 // Record writes one article's outcome in one transaction: upsert the item,
@@ -68,14 +77,30 @@ func (s *SQLite) record(ctx context.Context, tx *sql.Tx, r Record, now time.Time
 		return storyRow{}, fmt.Errorf("item: %w", err)
 	}
 	for _, a := range r.Alerts {
-		if r.NewStory != nil {
+		if r.NewStory != nil || r.StoryOf > 0 {
 			a.StoryID = it.StoryID
+		}
+		if err := s.threadAlert(ctx, tx, &a); err != nil {
+			return storyRow{}, fmt.Errorf("alert for %s: %w", a.Channel, err)
 		}
 		if err := s.insertAlert(ctx, tx, a, now); err != nil {
 			return storyRow{}, fmt.Errorf("alert for %s: %w", a.Channel, err)
 		}
 	}
 	return st, nil
+}
+
+// threadAlert finds the parent of a follow-up that names none (see Record).
+func (s *SQLite) threadAlert(ctx context.Context, tx *sql.Tx, a *model.Alert) error {
+	if a.Kind != model.AlertFollowUp || a.ParentID != 0 {
+		return nil
+	}
+	err := tx.StmtContext(ctx, s.stmt.storyAlert).QueryRowContext(ctx, a.StoryID, a.Channel).Scan(&a.ParentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		a.Kind = model.AlertNew
+		return nil
+	}
+	return err
 }
 
 const insertAlertSQL = `INSERT INTO outbox

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -26,10 +27,24 @@ const insertStorySQL = `INSERT INTO stories (signature, created, bands) VALUES (
 
 // StoryCandidates returns the stories created at or after since that share
 // a band key with bands, each once, ordered by id. It reads the in-memory
-// band index (see storyIndex), never the database: a story is found once
-// the Record or RecordBatch that created it has returned.
-func (s *SQLite) StoryCandidates(_ context.Context, bands []int64, since time.Time) ([]StoryCandidate, error) {
+// band index (see storyIndex), which holds the stories since the oldest
+// since asked for (the story window): the first call builds it from the
+// database, later ones only when since moves back. A story is found once
+// the Record or RecordFetch that created it has returned.
+func (s *SQLite) StoryCandidates(ctx context.Context, bands []int64, since time.Time) ([]StoryCandidate, error) {
+	if err := s.ensureIndex(ctx, since); err != nil {
+		return nil, fmt.Errorf("store: story candidates: %w", err)
+	}
 	return s.stories.candidates(bands, since), nil
+}
+
+func (s *SQLite) ensureIndex(ctx context.Context, since time.Time) error {
+	if s.stories.current(since) {
+		return nil
+	}
+	s.storyWrites.Lock()
+	defer s.storyWrites.Unlock()
+	return s.stories.ensure(ctx, s.r, since)
 }
 
 // insertStory creates a story in tx, its band keys kept in its row, and

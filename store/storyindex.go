@@ -11,19 +11,30 @@ import (
 	"time"
 )
 
-// storyIndex is the in-memory band index of the stories in the database:
-// band key -> stories, with each story's id, signature and creation time,
-// so StoryCandidates never reads the database. It is built from the stories
-// table at open and then follows this process's commits: Record, RecordBatch
-// and Prune change it only after their transaction has committed. Stories
-// without band keys are not indexed (they can never be a candidate).
+// storyIndex is the in-memory band index of the stories inside the story
+// window: band key -> stories, with each story's id, signature and creation
+// time, so StoryCandidates never reads the database. It holds the stories
+// created at or after from (the oldest "since" asked for): built from the
+// stories table at the first lookup, then following this process's commits
+// (Record, RecordFetch and Prune change it only after their transaction has
+// committed), and shedding stories as the window moves past them. Its
+// memory and its build time so grow with story_window, not with retention.
+// Stories without band keys are not indexed (they can never be a
+// candidate).
 type storyIndex struct {
 	mu      sync.RWMutex
+	loaded  bool
+	from    int64 // Unix µs: every story created since is indexed
 	bands   *bandTable
 	stories []indexedStory  // by slot; a free slot has id 0
 	free    []int32         // free slots, reused before stories grows
 	slot    map[int64]int32 // story id -> slot
 }
+
+// evictStep is how far the window moves before the stories it left behind
+// are shed: each shedding rebuilds the band table (tens of ms for 100,000
+// stories), so it runs at most that often.
+const evictStep = 10 * time.Minute
 
 type indexedStory struct {
 	id      int64
@@ -56,7 +67,7 @@ func newStoryIndex(rows []storyRow) *storyIndex {
 // insert indexes rows. The caller must hold mu, or own x alone.
 func (x *storyIndex) insert(rows ...storyRow) {
 	for _, r := range rows {
-		if len(r.bands) == 0 {
+		if _, dup := x.slot[r.id]; dup || len(r.bands) == 0 {
 			continue
 		}
 		st := indexedStory{id: r.id, created: r.created, sig: r.sig}
@@ -75,14 +86,79 @@ func (x *storyIndex) insert(rows ...storyRow) {
 	}
 }
 
-// add indexes rows that a transaction has just committed.
+// add indexes rows that a transaction has just committed. Before the first
+// lookup there is nothing to add to: the load will read them.
 func (x *storyIndex) add(rows ...storyRow) {
 	if len(rows) == 0 {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.insert(rows...)
+	if x.loaded {
+		x.insert(rows...)
+	}
+}
+
+// ensure makes the index hold every story created at or after since:
+// loaded at the first call, reloaded when since is before what it holds
+// (a reload widened story_window), shed of older stories once the window
+// has moved evictStep past them. The caller holds the store's storyWrites,
+// so no write commits between reading the table and indexing it.
+func (x *storyIndex) ensure(ctx context.Context, db *sql.DB, since time.Time) error {
+	from := since.UnixMicro()
+	x.mu.RLock()
+	loaded, have := x.loaded, x.from
+	x.mu.RUnlock()
+	switch {
+	case !loaded || from < have:
+		fresh, err := loadStoryIndex(ctx, db, from)
+		if err != nil {
+			return err
+		}
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		fresh.loaded, fresh.from = true, from
+		x.bands, x.stories, x.free, x.slot = fresh.bands, fresh.stories, fresh.free, fresh.slot
+		x.loaded, x.from = true, from
+	case from-have >= evictStep.Microseconds():
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		x.evictBefore(from)
+	}
+	return nil
+}
+
+// current reports whether the index needs no ensure for since: loaded,
+// holding since, and not yet a step behind it.
+func (x *storyIndex) current(since time.Time) bool {
+	from := since.UnixMicro()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.loaded && from >= x.from && from-x.from < evictStep.Microseconds()
+}
+
+// evictBefore forgets the stories created before from. x.mu must be held.
+func (x *storyIndex) evictBefore(from int64) {
+	gone := 0
+	for s, st := range x.stories {
+		if st.id != 0 && st.created < from {
+			delete(x.slot, st.id)
+			x.stories[s] = indexedStory{}
+			x.free = append(x.free, int32(s))
+			gone++
+		}
+	}
+	if gone > 0 {
+		x.bands.retain(func(s int32) bool { return x.stories[s].id != 0 })
+	}
+	x.from = from
+}
+
+// len is the number of stories indexed.
+func (x *storyIndex) len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.slot)
 }
 
 // drop forgets rows (their ids and bands) that a transaction has just
@@ -126,9 +202,10 @@ func (x *storyIndex) candidates(bands []int64, since time.Time) []StoryCandidate
 	return out
 }
 
-// loadStoryIndex builds the index from every story in db.
-func loadStoryIndex(ctx context.Context, db *sql.DB) (*storyIndex, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, signature, created, bands FROM stories`)
+// loadStoryIndex builds the index of the stories in db created at or
+// after from (Unix µs); stories_created makes that a range scan.
+func loadStoryIndex(ctx context.Context, db *sql.DB, from int64) (*storyIndex, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, signature, created, bands FROM stories WHERE created >= ?`, from)
 	if err != nil {
 		return nil, fmt.Errorf("load story index: %w", err)
 	}

@@ -7,7 +7,9 @@
 // CPU time and peak RSS reported are the client's alone. Everything stays
 // on loopback: 127.0.0.2 ... 127.0.0.(1+hosts), all loopback on Linux.
 //
-//	go run ./cmd/fetchbench [-feeds 1000] [-hosts 100] [-global 64] [-delay 25ms]
+// Hosts past 250 go on to 127.0.1.x, 127.0.2.x, ...
+//
+//	go run ./cmd/fetchbench [-feeds 1000] [-hosts 100] [-global 64] [-rate 0] [-burst 0]
 package main
 
 import (
@@ -32,14 +34,16 @@ func run() int {
 	flag.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "server delay before each answer")
 	flag.IntVar(&cfg.items, "items", 20, "items per feed")
 	flag.IntVar(&cfg.global, "global", 64, "fetch.Options.GlobalConns")
-	flag.IntVar(&cfg.perHost, "per-host", 2, "fetch.Options.PerHostConns")
-	flag.DurationVar(&cfg.delay, "delay", 25*time.Millisecond, "fetch.Options.PerHostDelay (negative: none)")
+	flag.IntVar(&cfg.perHost, "per-host", 0, "connections per host (0: the default feed pace's)")
+	flag.Float64Var(&cfg.rate, "rate", 0, "requests a second per host (0: the default feed pace; negative: unpaced)")
+	flag.IntVar(&cfg.burst, "burst", 0, "per-host burst (0: the default feed pace's)")
+	flag.IntVar(&cfg.workers, "workers", 0, "fetches under way at once (0: all feeds at once, as one cron tick firing every source)")
 	flag.BoolVar(&cfg.fetchOnly, "fetch-only", false, "fetch.Get only, no feed parsing (isolates the client)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the client to this file")
 	serve := flag.Bool("serve", false, "internal: run the feed server and print its addresses")
 	flag.Parse()
-	if cfg.hosts < 1 || cfg.hosts > 250 || cfg.feeds < 1 || cfg.feeds > 100000 {
-		fmt.Fprintln(os.Stderr, "fetchbench: -hosts must be 1..250 and -feeds 1..100000")
+	if cfg.hosts < 1 || cfg.hosts > 5000 || cfg.feeds < 1 || cfg.feeds > 100000 {
+		fmt.Fprintln(os.Stderr, "fetchbench: -hosts must be 1..5000 and -feeds 1..100000")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -61,10 +65,11 @@ func run() int {
 }
 
 type config struct {
-	feeds, hosts, items, global, perHost int
-	latency, delay                       time.Duration
-	fetchOnly                            bool
-	cpuProfile                           string
+	feeds, hosts, items, global, perHost, burst, workers int
+	rate                                                 float64
+	latency                                              time.Duration
+	fetchOnly                                            bool
+	cpuProfile                                           string
 }
 
 // startChild runs this binary with -serve and reads the "host:port" lines
@@ -104,7 +109,7 @@ func startChild(ctx context.Context, cfg config) (addrs []string, wait func(), e
 }
 
 // hostOf returns the loopback address of host i (0-based).
-func hostOf(i int) string { return fmt.Sprintf("127.0.0.%d", 2+i) }
+func hostOf(i int) string { return fmt.Sprintf("127.0.%d.%d", i/250, 2+i%250) }
 
 func feedURL(addrs []string, i int) string {
 	// Interleave feeds over hosts, as real sources would be.

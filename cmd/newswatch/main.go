@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -55,6 +56,12 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	if path := os.Getenv("NEWSWATCH_CPUPROFILE"); path != "" {
+		defer startCPUProfile(path, stderr)()
+	}
+	if path := os.Getenv("NEWSWATCH_MEMPROFILE"); path != "" {
+		defer writeHeapProfile(path, stderr)
+	}
 	switch cmd {
 	case "run":
 		return cmdRun(ctx, rest, stdout, stderr)
@@ -75,6 +82,32 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n%s", cmd, usage)
 	return 2
+}
+
+// startCPUProfile writes a CPU profile of the whole command to path (for
+// docs/benchmarks.md) and returns the function that finishes it.
+func startCPUProfile(path string, stderr io.Writer) (stop func()) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch: cpu profile:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// writeHeapProfile writes the allocations of the whole command to path.
+func writeHeapProfile(path string, stderr io.Writer) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "newswatch: heap profile:", err)
+	}
 }
 
 func buildVersion() string {
