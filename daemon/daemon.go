@@ -20,6 +20,7 @@ import (
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/crawler"
 	"github.com/newswatch/newswatch/fetch"
+	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/notifier"
 	"github.com/newswatch/newswatch/store"
 )
@@ -57,6 +58,7 @@ type Daemon struct {
 	sourceLocks map[string]*sync.Mutex
 	ready       atomic.Bool
 	reloads     chan struct{} // RequestReload -> Run's loop
+	digestWake  chan struct{} // a hold or a reload -> digestLoop
 }
 
 // New opens the state store and builds the crawler and notifier for cfg.
@@ -74,7 +76,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		o.DrainTimeout = 2 * time.Minute
 	}
 	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{},
-		reloads: make(chan struct{}, 1)}
+		reloads: make(chan struct{}, 1), digestWake: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	if err := d.openState(ctx, cfg.State); err != nil {
 		return nil, err
@@ -92,6 +94,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		IsNotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 		GiveUpAfter: cfg.Slack.GiveUp(),
 		Notice:      d.notice,
+		Delivered:   func(a model.Alert) { d.metrics.countDelivered(a) },
 	})
 	d.metrics = newMetrics(d.alertCounts)
 	return d, nil

@@ -77,6 +77,10 @@ type DelivererOptions struct {
 	// lookups are unavailable), and with msg "" when it no longer holds.
 	// The daemon stores it.
 	Notice func(key, msg string)
+	// Delivered, if set, is called for each alert once it is in its
+	// channel (posted, or found there by a lookup), for metrics; not for a
+	// follow-up a webhook cannot post.
+	Delivered func(a model.Alert)
 }
 
 // Deliverer moves alerts from the outbox to the Sender: it sends what is

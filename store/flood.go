@@ -192,11 +192,10 @@ func (s *SQLite) HeldArticles(ctx context.Context, id int64) ([]flood.Held, erro
 // the others as AlertDigestPart threaded under it, all pending and due now,
 // and the digest marked posted. It reports false, writing nothing, when the
 // digest was posted already (or is gone), so a digest is never posted twice;
-// a crash before the commit leaves it open, to be posted again whole.
+// a crash before the commit leaves it open, to be posted again whole. With
+// no parts the digest is only closed (nothing is posted when nothing was
+// held).
 func (s *SQLite) PostDigest(ctx context.Context, id int64, parts []model.Alert) (bool, error) {
-	if len(parts) == 0 {
-		return false, fmt.Errorf("store: post digest %d: no parts", id)
-	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("store: post digest %d: %w", id, err)
@@ -209,6 +208,9 @@ func (s *SQLite) PostDigest(ctx context.Context, id int64, parts []model.Alert) 
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
+	}
+	if len(parts) == 0 {
+		return true, tx.Commit()
 	}
 	var first int64
 	for i, a := range parts {
