@@ -89,6 +89,7 @@ type statusState interface {
 	FetchStates(ctx context.Context) ([]store.FetchState, error)
 	outboxReader
 	Notes(ctx context.Context, prefix string) (map[string]string, error)
+	HeldCounts(ctx context.Context) ([]store.HeldCount, error)
 }
 
 // noticePrefix prefixes the notes that status shows as delivery notices.

@@ -277,3 +277,16 @@ func (s *SQLite) HeldCounts(ctx context.Context) ([]HeldCount, error) {
 	}
 	return out, rows.Err()
 }
+
+// alertTitle is what status shows of an alert: its article's title, or
+// for a digest part which part of how many articles.
+func alertTitle(a model.Alert) string {
+	if a.Digest == nil {
+		return a.Article.Title
+	}
+	part := ""
+	if a.Digest.Parts > 1 {
+		part = fmt.Sprintf(" part %d/%d", a.Digest.Part, a.Digest.Parts)
+	}
+	return fmt.Sprintf("digest%s of %d articles", part, a.Digest.Articles())
+}
