@@ -154,8 +154,8 @@ type harness struct {
 	t      *testing.T
 	dir    string
 	cfgSrc string
-	drain  time.Duration // Once's delivery wait; 0 = the default
-	paced  bool          // per-host pacing on (off unless the test is about it)
+	drain  time.Duration    // Once's delivery wait; 0 = the default
+	paced  bool             // per-host pacing on (off unless the test is about it)
 	now    func() time.Time // the daemon's clock; nil: time.Now
 	out    *syncBuffer
 	logs   *syncBuffer
