@@ -215,3 +215,49 @@ rules:
 		t.Errorf("digest after removing digest: missing:\n%s", out)
 	}
 }
+
+// TestImmediateCopyReleasesAHeldStory: a story held for a rule's schedule
+// is alerted when a copy matching an immediate rule arrives, and the held
+// copy becomes a reply in its thread: each copy once, none waiting.
+func TestImmediateCopyReleasesAHeldStory(t *testing.T) {
+	srv := newFeedServer(t)
+	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	first := rssItem{guid: "w-1", link: srv.URL + "/wire/1", title: "Witkoff and Putin talk for five hours in the Kremlin", desc: wireStory, pub: recent(2 * time.Hour)}
+	srv.set("/wire.xml", "application/rss+xml", rss(first))
+	h := newClockHarness(t, `
+state: STATE
+listen: ""
+sources:
+  - name: wire
+    feed: `+srv.URL+`/wire.xml
+rules:
+  - name: broad
+    query: Kremlin
+    digest: "@every 1h"
+  - name: marathon
+    query: marathon
+`, clock)
+	var seen int
+	h.once()
+	if out := h.newOutput(&seen); out != "" {
+		t.Fatalf("held pass printed %q", out)
+	}
+	srv.set("/wire.xml", "application/rss+xml", rss(first,
+		rssItem{guid: "o-1", link: srv.URL + "/other/1", title: "Putin receives US envoy Witkoff for marathon Kremlin talks", desc: wireCopy, pub: recent(time.Hour)}))
+	h.once()
+	out := h.newOutput(&seen)
+	if strings.Count(out, "▶ ") != 1 || !strings.Contains(out, "▶ Putin receives US envoy") {
+		t.Errorf("want the immediate copy alerted:\n%s", out)
+	}
+	if !strings.Contains(out, "also reported by wire: Witkoff and Putin talk") {
+		t.Errorf("want the held copy in its thread:\n%s", out)
+	}
+	if st := h.status(); strings.Contains(st, "held ") {
+		t.Errorf("status still shows held articles:\n%s", st)
+	}
+	clock.add(2 * time.Hour)
+	h.once()
+	if out := h.newOutput(&seen); out != "" {
+		t.Errorf("the rule's tick printed %q, want nothing (nothing left held)", out)
+	}
+}

@@ -232,6 +232,19 @@ func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []m
 			return err
 		}
 		dec := flood.Decide(b.policy, b.windows[g.channel], b.buckets, plan, now)
+		if dec.Release {
+			// The story's copies held for a rule's schedule go with it:
+			// into its flood digest, or into the new alert's thread (kept
+			// held where there are no threads, so none is lost).
+			switch {
+			case dec.Action == flood.Hold:
+				to := dec.Bucket
+				rec.Releases = append(rec.Releases, store.Release{Channel: g.channel, To: &to})
+			case dec.Action == flood.PostSingle && b.d.sender.Threads():
+				rec.Releases = append(rec.Releases, store.Release{Channel: g.channel})
+				delete(b.held, sc)
+			}
+		}
 		switch dec.Action {
 		case flood.PostSingle:
 			b.alerted[sc] = true

@@ -28,6 +28,15 @@ type Hold struct {
 	Article model.Article
 }
 
+// Release moves the copies of a record's story held in Channel for rules'
+// scheduled digests (flood.Decision.Release): into the To digest when set,
+// else out of holding as follow-ups in the thread of the story's alert in
+// Channel (written by the same record).
+type Release struct {
+	Channel string
+	To      *flood.Bucket
+}
+
 // WindowState is a channel's flood window after a record, part of a Record.
 type WindowState struct {
 	Channel string
@@ -54,12 +63,9 @@ func (s *SQLite) writeFlood(ctx context.Context, tx *sql.Tx, r Record, storyID i
 	}
 	for _, h := range r.Holds {
 		b := h.Bucket
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO digests (channel, key, opened, due) VALUES (?, ?, ?, ?)
-			ON CONFLICT (channel, key, opened) WHERE posted IS NULL DO UPDATE SET due = due
-			RETURNING id`, b.Channel, b.Key, b.Opened.UnixMicro(), b.Due.UnixMicro()).Scan(&id)
+		id, err := openDigest(ctx, tx, b)
 		if err != nil {
-			return fmt.Errorf("digest %s %s: %w", b.Channel, b.Key, err)
+			return err
 		}
 		rules, err := json.Marshal(h.Rules)
 		if err != nil {
@@ -75,6 +81,80 @@ func (s *SQLite) writeFlood(ctx context.Context, tx *sql.Tx, r Record, storyID i
 			b.Channel, r.Item.Source, r.Item.Key, nullID(storyID), id, string(rules), string(art),
 			now.UnixMicro()); err != nil {
 			return fmt.Errorf("hold in %s: %w", b.Channel, err)
+		}
+	}
+	for _, rel := range r.Releases {
+		if err := s.release(ctx, tx, rel, storyID, now); err != nil {
+			return fmt.Errorf("release story %d in %s: %w", storyID, rel.Channel, err)
+		}
+	}
+	return nil
+}
+
+// openDigest returns the id of the open digest b names, creating it.
+func openDigest(ctx context.Context, tx *sql.Tx, b flood.Bucket) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO digests (channel, key, opened, due) VALUES (?, ?, ?, ?)
+		ON CONFLICT (channel, key, opened) WHERE posted IS NULL DO UPDATE SET due = due
+		RETURNING id`, b.Channel, b.Key, b.Opened.UnixMicro(), b.Due.UnixMicro()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("digest %s %s: %w", b.Channel, b.Key, err)
+	}
+	return id, nil
+}
+
+// heldForRules selects the copies of a story held in a channel for rules'
+// scheduled digests not yet posted.
+const heldForRules = `channel = ? AND story_id = ? AND digest_id IN
+	(SELECT id FROM digests WHERE posted IS NULL AND key LIKE 'rule:%')`
+
+// release applies rel to the story's copies held for rules' schedules.
+func (s *SQLite) release(ctx context.Context, tx *sql.Tx, rel Release, storyID int64, now time.Time) error {
+	if storyID == 0 {
+		return nil
+	}
+	if rel.To != nil {
+		id, err := openDigest(ctx, tx, *rel.To)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE held SET digest_id = ? WHERE `+heldForRules, id, rel.Channel, storyID)
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `DELETE FROM held WHERE `+heldForRules+` RETURNING rules, article, created`,
+		rel.Channel, storyID)
+	if err != nil {
+		return err
+	}
+	var follow []model.Alert
+	for rows.Next() {
+		var rules, art string
+		var created sql.NullInt64
+		if err := rows.Scan(&rules, &art, &created); err != nil {
+			rows.Close()
+			return err
+		}
+		a := model.Alert{Kind: model.AlertFollowUp, Channel: rel.Channel, StoryID: storyID, Created: goTime(created)}
+		if err := json.Unmarshal([]byte(rules), &a.Rules); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal([]byte(art), &a.Article); err != nil {
+			rows.Close()
+			return err
+		}
+		follow = append(follow, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, a := range follow {
+		if err := s.threadAlert(ctx, tx, &a); err != nil {
+			return err
+		}
+		if err := s.insertAlert(ctx, tx, a, now); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -31,8 +31,9 @@ type Record struct {
 	// Holds are the item's articles held for digests (one per channel at
 	// most), and Windows the flood windows its alerts changed: both written
 	// in the record's transaction (see writeFlood).
-	Holds   []Hold
-	Windows []WindowState
+	Holds    []Hold
+	Windows  []WindowState
+	Releases []Release
 }
 
 // Record writes one article's outcome in one transaction: upsert the item,
