@@ -32,8 +32,8 @@
 //
 // Decide is pure; its state lives in the store, written in the transaction
 // that records the article, so a held article is durable from the moment
-// it is matched. The proposed migration (the number is whatever the store
-// reaches first; not applied yet):
+// it is matched. The store's migration 5 (store/schema.go) is this,
+// as first proposed here:
 //
 //	CREATE TABLE flood_windows (          -- Window, one row per channel
 //		channel TEXT PRIMARY KEY,
@@ -69,18 +69,19 @@
 // (parts 2…n, parent_id = part 1, threaded under its ts like follow-ups
 // but posted in webhook mode too); SQLite cannot alter a CHECK, so the
 // outbox table is rebuilt in that migration. The payload of a digest row
-// is the model.Digest of its part.
+// is a model.Alert whose Digest is its part. (Migration 5 also indexes
+// posted digests, for retention.)
 //
-// # Wiring (the daemon, once the delivery rework has landed)
+// # Wiring (as the daemon does it; see docs/architecture.md)
 //
 //   - Record: per channel group of an article's fresh matches, find the
-//     story's state (held row for (channel, story_id): its digest posted
-//     or not; else the story's AlertNew in the channel), load the
+//     story's state (the story's AlertNew in the channel; else a held row
+//     for (channel, story_id): its digest posted or not), load the
 //     channel's window and unposted digests, call Decide; PostSingle and
 //     PostReply become outbox rows as today, Hold inserts the digests row
 //     (ID 0) and the held row; the window row is upserted.
-//   - Flush: a timer at the earliest unposted due (and every delivery
-//     pass) takes Due buckets; in one transaction per bucket it loads its
+//   - Flush: a timer at the earliest unposted due (at most 30 s apart,
+//     and after a fetch that held something) takes Due buckets; in one transaction per bucket it loads its
 //     held rows, calls Assemble, splits with notifier.DigestPages, inserts
 //     the parts into the outbox and sets digests.posted. Held rows stay
 //     until retention prunes them with their digest, so later copies of a
