@@ -106,6 +106,9 @@ rules:
 	if st := h.status(); !strings.Contains(st, "held stdout: 5 articles") {
 		t.Errorf("status lacks the held line:\n%s", st)
 	}
+	if got := h.metric(`newswatch_alerts_delivered_total{delivery="single"}`); got != "3" {
+		t.Errorf("delivered single = %q, want 3", got)
+	}
 
 	h.restart()
 	clock.add(5 * time.Minute)
@@ -132,8 +135,11 @@ rules:
 	if st := h.status(); strings.Contains(st, "held ") {
 		t.Errorf("status still shows held articles:\n%s", st)
 	}
-	if got := h.metric(`newswatch_alerts_delivered_total{delivery="digest"}`); got != "5" {
-		t.Errorf("delivered digest = %q, want 5", got)
+	// Counted since the restart: the digest's 5 articles, no single.
+	for label, want := range map[string]string{"digest": "5", "single": "0", "reply": "0"} {
+		if got := h.metric(`newswatch_alerts_delivered_total{delivery="` + label + `"}`); got != want {
+			t.Errorf("delivered %s = %q, want %s", label, got, want)
+		}
 	}
 
 	clock.add(20 * time.Minute)
