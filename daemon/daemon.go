@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		GiveUpAfter: cfg.Slack.GiveUp(),
 		Notice:      d.notice,
 		Delivered:   func(a model.Alert) { d.metrics.countDelivered(a) },
+		Adopted:     func() { d.metrics.alertsAdopted.Inc() },
 	})
 	d.metrics = newMetrics(d.alertCounts)
 	return d, nil
@@ -127,12 +128,20 @@ func (d *Daemon) openState(ctx context.Context, dsn string) error {
 	return nil
 }
 
+func btof(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // notice keeps a lasting delivery condition for status.
 func (d *Daemon) notice(key, msg string) {
+	d.metrics.notices.WithLabelValues(key).Set(btof(msg != ""))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if msg != "" {

@@ -26,6 +26,8 @@ type metrics struct {
 	delivered         *prometheus.CounterVec
 	held              *prometheus.CounterVec
 	suppressedMatches *prometheus.CounterVec
+	alertsAdopted     prometheus.Counter
+	notices           *prometheus.GaugeVec
 }
 
 func newMetrics(counts func(context.Context) (pending, sent, failed int, err error)) *metrics {
@@ -69,9 +71,17 @@ func newMetrics(counts func(context.Context) (pending, sent, failed int, err err
 		schedulerRunning: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "newswatch_scheduler_running", Help: "1 while the source scheduler runs.",
 		}),
+		alertsAdopted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_alerts_adopted_total",
+			Help: "Alerts whose interrupted post was found in Slack's history and marked sent instead of posted again.",
+		}),
+		notices: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "newswatch_delivery_notice", Help: "1 while a delivery condition holds (no_history: exactly-once lookups unavailable).",
+		}, []string{"notice"}),
 	}
 	m.reg.MustRegister(m.fetches, m.fetchDuration, m.sourceFailures, m.newItems, m.matches,
 		m.suppressedMatches, m.alertsEnqueued, m.delivered, m.held, m.reloadSuccess, m.reloadTimestamp, m.schedulerRunning,
+		m.alertsAdopted, m.notices,
 		&alertCollector{counts: counts},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, l := range deliveredLabels {

@@ -261,4 +261,5 @@ func TestHostsAppliedOnReload(t *testing.T) {
 		t.Errorf("paces after reload = %+v, want unlimited with 9 connections", feeds)
 	}
 	sched.stop()
+	sched.wait()
 }

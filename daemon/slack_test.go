@@ -198,6 +198,11 @@ func TestSlackOutageKeepsAlertsForTheNextRun(t *testing.T) {
 	if !strings.Contains(status.String(), "notice no_history:") {
 		t.Errorf("status lacks the history notice:\n%s", status.String())
 	}
+	rec := httptest.NewRecorder()
+	h.d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `newswatch_delivery_notice{notice="no_history"} 1`) {
+		t.Errorf("/metrics lacks the notice:\n%s", rec.Body.String())
+	}
 	h.restart()
 	h.once()
 	if n := len(slack.all()); n != 2 {

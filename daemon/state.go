@@ -22,19 +22,18 @@ type fetchStates interface {
 	FetchStates(ctx context.Context) ([]store.FetchState, error)
 }
 
-// seenItems knows the items seen and when a source last carried them.
+// seenItems knows the items seen and when a source last showed them.
 type seenItems interface {
 	// KnownItems and RecordFetch are a fetch's one batched look-up and
 	// its one write (see fetchBatch).
 	KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error)
 	RecordFetch(ctx context.Context, f store.Fetch) ([]store.RecordResult, error)
 	SeenLink(ctx context.Context, canonicalLink string) (bool, error)
-	TouchItems(ctx context.Context, source string, keys []string) error
 	TouchLinks(ctx context.Context, links []string) error
 	TouchSource(ctx context.Context, source string) error
 }
 
-// stories finds and records stories with their alerts.
+// stories finds story candidates and a story's alert in a channel.
 type stories interface {
 	StoryCandidates(ctx context.Context, bands []int64, since time.Time) ([]store.StoryCandidate, error)
 	StoryAlert(ctx context.Context, storyID int64, channel string) (int64, error)

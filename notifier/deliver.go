@@ -81,6 +81,9 @@ type DelivererOptions struct {
 	// channel (posted, or found there by a lookup), for metrics; not for a
 	// follow-up a webhook cannot post.
 	Delivered func(a model.Alert)
+	// Adopted, if set, is called when an interrupted post was found in
+	// Slack and marked sent instead of being posted again (a metric).
+	Adopted func()
 }
 
 // Deliverer moves alerts from the outbox to the Sender: it sends what is

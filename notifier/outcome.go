@@ -37,8 +37,10 @@ func (d *Deliverer) deliver(ctx, stop context.Context, l *lane, a model.Alert) e
 			return err
 		}
 	}
-	if err := d.o.Outbox.MarkAttempt(ctx, a.ID, d.o.Now()); err != nil {
-		return fmt.Errorf("notifier: mark alert %d attempt: %w", a.ID, err) // nothing was posted
+	if d.canFind() {
+		if err := d.o.Outbox.MarkAttempt(ctx, a.ID, d.o.Now()); err != nil {
+			return fmt.Errorf("notifier: mark alert %d attempt: %w", a.ID, err) // nothing was posted
+		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, d.o.SendTimeout)
 	ts, retry, err := d.o.Sender.Send(sctx, a)
@@ -59,10 +61,10 @@ func (d *Deliverer) deliver(ctx, stop context.Context, l *lane, a model.Alert) e
 // reports handled when the alert needs no post now: found and marked sent,
 // or the lookup itself must be retried.
 func (d *Deliverer) adopt(ctx, stop context.Context, l *lane, a model.Alert) (handled bool, err error) {
-	f, ok := d.o.Sender.(Finder)
-	if !ok || !f.CanFind() {
+	if !d.canFind() {
 		return false, nil // webhook, stdout: at-least-once
 	}
+	f := d.o.Sender.(Finder)
 	if wait := a.AttemptStarted.Add(d.o.Settle).Sub(d.o.Now()); wait > 0 {
 		if err := d.o.Sleep(stop, wait); err != nil {
 			return true, nil // shutting down; the mark stays
@@ -76,6 +78,9 @@ func (d *Deliverer) adopt(ctx, stop context.Context, l *lane, a model.Alert) (ha
 	case err == nil && found:
 		d.clearNotice("no_history")
 		d.log.Info("notifier: earlier post found in Slack, not posting again", "alert_id", a.ID, "channel", a.Channel, "ts", ts)
+		if d.o.Adopted != nil {
+			d.o.Adopted()
+		}
 		return true, d.markSent(ctx, a, ts)
 	case err == nil:
 		d.clearNotice("no_history")
@@ -106,12 +111,19 @@ func (d *Deliverer) failed(ctx context.Context, l *lane, a model.Alert, retry bo
 	case isRL:
 		return d.rateLimited(ctx, l, a, rl.RetryAfter, err)
 	}
-	if !MaybePosted(err) {
+	if !MaybePosted(err) && d.canFind() {
 		if err := d.o.Outbox.MarkAttempt(d.record(ctx), a.ID, time.Time{}); err != nil {
 			return fmt.Errorf("notifier: clear alert %d attempt: %w", a.ID, err)
 		}
 	}
 	return d.retry(ctx, a, err)
+}
+
+// canFind reports whether the Sender can look posts up; without that the
+// attempt mark would serve nothing and is not written.
+func (d *Deliverer) canFind() bool {
+	f, ok := d.o.Sender.(Finder)
+	return ok && f.CanFind()
 }
 
 // record is the context of an outbox write after a send: it outlives the
