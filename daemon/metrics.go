@@ -53,7 +53,7 @@ func newMetrics(counts func(context.Context) (pending, sent, failed int, err err
 			Name: "newswatch_suppressed_matches_total", Help: "Matches recorded without an alert, by reason (max_age, first_fetch_undated).",
 		}, []string{"reason"}),
 		alertsEnqueued: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newswatch_alerts_enqueued_total", Help: "Alerts written to the outbox, by kind (new, follow_up).",
+			Name: "newswatch_alerts_enqueued_total", Help: "Alerts written to the outbox, by kind (new, follow_up, digest).",
 		}, []string{"kind"}),
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_alerts_delivered_total",
