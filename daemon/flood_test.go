@@ -267,3 +267,49 @@ rules:
 		t.Errorf("the rule's tick printed %q, want nothing (nothing left held)", out)
 	}
 }
+
+// TestReloadMovesTheFloodWindow: a shorter flood.window on reload moves
+// the end of the open window; what is held stays held and goes out then.
+func TestReloadMovesTheFloodWindow(t *testing.T) {
+	srv := newFeedServer(t)
+	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	items := distinctItems(srv, "r", 3, clock.now().Add(-time.Hour))
+	srv.set("/wire.xml", "application/rss+xml", rss(items...))
+	cfg := `
+state: STATE
+listen: ""
+flood:
+  burst: 1
+  window: WINDOW
+sources:
+  - name: wire
+    feed: ` + srv.URL + `/wire.xml
+rules:
+  - name: kremlin
+    query: Kremlin
+`
+	h := newClockHarness(t, strings.Replace(cfg, "WINDOW", "2h", 1), clock)
+	var seen int
+	h.once()
+	if out := h.newOutput(&seen); strings.Count(out, "▶ ") != 1 {
+		t.Fatalf("first pass: want one single alert:\n%s", out)
+	}
+	clock.add(15 * time.Minute)
+	if n, err := h.d.flushDigests(t.Context()); err != nil || n != 0 {
+		t.Fatalf("flush inside the 2h window = %d, %v; want nothing due", n, err)
+	}
+	h.writeConfig(strings.Replace(cfg, "WINDOW", "10m", 1))
+	sched := newScheduler(t.Context(), h.d, 0)
+	h.d.reload(h.configPath(), sched)
+	sched.stop()
+	if n, err := h.d.flushDigests(t.Context()); err != nil || n != 1 {
+		t.Fatalf("flush after shortening the window = %d, %v; want the digest", n, err)
+	}
+	if err := h.d.deliverer.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	out := h.newOutput(&seen)
+	if !strings.Contains(out, "2 more articles matched in the last 10 minutes") {
+		t.Errorf("digest after reload missing:\n%s", out)
+	}
+}
