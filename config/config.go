@@ -50,6 +50,10 @@ type Config struct {
 	// Matcher is compiled from Rules.
 	Matcher *matcher.Matcher
 
+	// Flood caps single alerts per channel; rules with a Digest are
+	// collected instead (see Rule.Digest).
+	Flood Flood
+
 	// webhookFolded records that rules named channels of their own which
 	// webhook mode does not use.
 	webhookFolded bool
@@ -99,6 +103,10 @@ type Rule struct {
 	Channel string
 	// Sources restricts the rule to these sources; nil means all.
 	Sources []string
+	// Digest is the rule's digest schedule (a cron spec or "@every 1h"):
+	// its matches are collected and posted as one digest at each tick
+	// instead of one by one. "" means immediate alerts.
+	Digest string
 }
 
 // Options are what Load needs from outside the file.
@@ -156,6 +164,7 @@ func defaults(path, version string) *Config {
 		StoryWindow: DefaultStoryWindow,
 		Retention:   DefaultRetention,
 		UserAgent:   "newswatch/" + version + " (+" + projectURL + ")",
+		Flood:       Flood{Burst: DefaultFloodBurst, Window: DefaultFloodWindow},
 	}
 }
 

@@ -68,6 +68,7 @@ func TestParseFull(t *testing.T) {
 			{Name: "donetsk", Query: "Donetsk OR Донецк", Channel: "#news-alerts"},
 			{Name: "peace-plan", Query: `"peace plan" NEAR/10 (Ukraine OR Zelenskyy)`, Channel: "#news-alerts", Sources: []string{"guardian-world"}},
 		},
+		Flood: Flood{Burst: 10, Window: 10 * time.Minute},
 	}
 	if c.Matcher == nil {
 		t.Fatal("Matcher not compiled")

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	topValid    = "valid keys: state, listen, schedule, max_age, story_window, retention, user_agent, slack, sources, rules, hosts"
+	topValid    = "valid keys: state, listen, schedule, max_age, story_window, retention, user_agent, slack, flood, sources, rules, hosts"
 	sourceValid = "valid keys: name, feed, page, links, title, body, schedule, max_articles, allow_private"
 	cronHint    = ` (want 5 fields like "*/5 * * * *", or "@every 10m", "@hourly")`
 )
@@ -40,7 +40,7 @@ func TestErrors(t *testing.T) {
 			`t.yaml:2:1: a second YAML document; the config is one document (remove the ---)`,
 		}},
 		{"not a mapping", yml("- state"), nil, []string{
-			`t.yaml:1:1: the config: expected a mapping of keys (state, listen, schedule, max_age, story_window, retention, user_agent, slack, sources, rules, hosts), got a list`,
+			`t.yaml:1:1: the config: expected a mapping of keys (state, listen, schedule, max_age, story_window, retention, user_agent, slack, flood, sources, rules, hosts), got a list`,
 		}},
 		{"unknown top-level key", yml("state: a.db", "sorces:"), nil, []string{
 			`t.yaml:2:1: unknown key "sorces" in the config (did you mean "sources"?); ` + topValid,
@@ -62,7 +62,7 @@ func TestErrors(t *testing.T) {
 			"    chanel: '#a'",
 		), nil, []string{
 			`t.yaml:2:3: unknown key "tokn" in slack (did you mean "token"?); valid keys: token, webhook_url, channel, api_url, give_up_after`,
-			`t.yaml:6:5: unknown key "chanel" in rule (did you mean "channel"?); valid keys: name, query, channel, sources`,
+			`t.yaml:6:5: unknown key "chanel" in rule (did you mean "channel"?); valid keys: name, query, channel, sources, digest`,
 		}},
 		{"duplicate key", yml("state: a.db", "listen: ':1'", "state: b.db"), nil, []string{
 			`t.yaml:3:1: duplicate key "state" in the config (first at line 1)`,

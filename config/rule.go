@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var ruleKeys = []string{"name", "query", "channel", "sources"}
+var ruleKeys = []string{"name", "query", "channel", "sources", "digest"}
 
 // rules decodes the rules list; sources maps lower-cased source names to
 // the names as defined.
@@ -59,6 +59,9 @@ func (d *decoder) rule(n *yaml.Node, sources map[string]string) (r Rule, nameNod
 	}
 	if e, ok := m["sources"]; ok {
 		r.Sources = d.ruleSources(e, sources)
+	}
+	if e, ok := m["digest"]; ok {
+		d.digest(e, &r.Digest)
 	}
 	return r, nameNode, badChannel
 }

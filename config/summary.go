@@ -51,6 +51,7 @@ func (c *Config) summarySettings(w io.Writer) {
 	fmt.Fprintf(w, "story_window:\t%s\n", formatDuration(c.StoryWindow))
 	fmt.Fprintf(w, "retention:\t%s\n", formatDuration(c.Retention))
 	fmt.Fprintf(w, "user_agent:\t%s\n", c.UserAgent)
+	fmt.Fprintf(w, "flood:\t%s\n", c.Flood.describe())
 }
 
 func (c *Config) summarySlack(w io.Writer) {
@@ -124,7 +125,7 @@ func (c *Config) summaryRules(w io.Writer) {
 		if len(r.Sources) > 0 {
 			sources = "sources " + strings.Join(r.Sources, ", ")
 		}
-		fmt.Fprintf(w, "  %s\t%s\t-> %s, %s\n", r.Name, oneLine(r.Query), orNone(r.Channel), sources)
+		fmt.Fprintf(w, "  %s\t%s\t-> %s, %s, %s\n", r.Name, oneLine(r.Query), orNone(r.Channel), sources, r.Delivery())
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var topKeys = []string{"state", "listen", "schedule", "max_age", "story_window", "retention", "user_agent", "slack", "sources", "rules", "hosts"}
+var topKeys = []string{"state", "listen", "schedule", "max_age", "story_window", "retention", "user_agent", "slack", "flood", "sources", "rules", "hosts"}
 
 // config decodes the top-level mapping into c, which holds the defaults.
 func (d *decoder) config(root *yaml.Node, c *Config) {
@@ -33,6 +33,9 @@ func (d *decoder) config(root *yaml.Node, c *Config) {
 	if e, ok := m["slack"]; ok {
 		slackKey = e.key
 		d.slack(e, &c.Slack)
+	}
+	if e, ok := m["flood"]; ok {
+		d.flood(e, &c.Flood)
 	}
 	var names map[string]string
 	if e, ok := m["sources"]; ok {

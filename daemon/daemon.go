@@ -19,6 +19,7 @@ import (
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/crawler"
 	"github.com/newswatch/newswatch/fetch"
+	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/notifier"
 	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/store/pgstore"
@@ -62,6 +63,7 @@ type Daemon struct {
 	ready       atomic.Bool
 	repl        *replication  // with PostgreSQL: this replica among others; nil for SQLite
 	reloads     chan struct{} // RequestReload -> Run's loop
+	digestWake  chan struct{} // a hold or a reload -> digestLoop
 }
 
 // New opens the state store and builds the crawler and notifier for cfg.
@@ -79,7 +81,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		o.DrainTimeout = 2 * time.Minute
 	}
 	d := &Daemon{opts: o, log: o.Logger, now: o.Now, sourceLocks: map[string]*sync.Mutex{},
-		reloads: make(chan struct{}, 1)}
+		reloads: make(chan struct{}, 1), digestWake: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	if err := d.openState(ctx, cfg); err != nil {
 		return nil, err
@@ -100,6 +102,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Daemon, error) {
 		IsNotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 		GiveUpAfter: cfg.Slack.GiveUp(),
 		Notice:      d.notice,
+		Delivered:   func(a model.Alert) { d.metrics.countDelivered(a) },
 		Adopted:     func() { d.metrics.alertsAdopted.Inc() },
 	})
 	d.metrics = newMetrics(d.alertCounts)

@@ -154,8 +154,9 @@ type harness struct {
 	t      *testing.T
 	dir    string
 	cfgSrc string
-	drain  time.Duration // Once's delivery wait; 0 = the default
-	paced  bool          // per-host pacing on (off unless the test is about it)
+	drain  time.Duration    // Once's delivery wait; 0 = the default
+	paced  bool             // per-host pacing on (off unless the test is about it)
+	now    func() time.Time // the daemon's clock; nil: time.Now
 	out    *syncBuffer
 	logs   *syncBuffer
 	d      *Daemon
@@ -199,6 +200,7 @@ func (h *harness) start() {
 	d, err := New(context.Background(), cfg, Options{
 		Version: "test", Logger: log, Stdout: h.out, LookupEnv: noEnv,
 		Fetch: &fetch.Options{Timeout: 2 * time.Second, Unpaced: !h.paced}, DrainTimeout: h.drain,
+		Now: h.now,
 	})
 	if err != nil {
 		h.t.Fatalf("New: %v", err)

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/store/pgstore"
 )
 
@@ -23,6 +24,8 @@ type metrics struct {
 	reloadTimestamp   prometheus.Gauge
 	schedulerRunning  prometheus.Gauge
 	alertsEnqueued    *prometheus.CounterVec
+	delivered         *prometheus.CounterVec
+	held              *prometheus.CounterVec
 	suppressedMatches *prometheus.CounterVec
 	alertsAdopted     prometheus.Counter
 	notices           *prometheus.GaugeVec
@@ -51,8 +54,15 @@ func newMetrics(counts func(context.Context) (pending, sent, failed int, err err
 			Name: "newswatch_suppressed_matches_total", Help: "Matches recorded without an alert, by reason (max_age, first_fetch_undated).",
 		}, []string{"reason"}),
 		alertsEnqueued: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newswatch_alerts_enqueued_total", Help: "Alerts written to the outbox, by kind (new, follow_up).",
+			Name: "newswatch_alerts_enqueued_total", Help: "Alerts written to the outbox, by kind (new, follow_up, digest).",
 		}, []string{"kind"}),
+		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_alerts_delivered_total",
+			Help: "Articles delivered, by how they went out: single (an alert of its own), reply (in its story's thread), digest (a line of a digest).",
+		}, []string{"delivery"}),
+		held: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_articles_held_total", Help: "Articles held for a digest, by digest (flood, or rule for a rule's schedule).",
+		}, []string{"digest"}),
 		reloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "newswatch_config_last_reload_successful", Help: "1 if the last config reload succeeded.",
 		}),
@@ -71,13 +81,35 @@ func newMetrics(counts func(context.Context) (pending, sent, failed int, err err
 		}, []string{"notice"}),
 	}
 	m.reg.MustRegister(m.fetches, m.fetchDuration, m.sourceFailures, m.newItems, m.matches,
-		m.suppressedMatches, m.alertsEnqueued, m.reloadSuccess, m.reloadTimestamp, m.schedulerRunning,
+		m.suppressedMatches, m.alertsEnqueued, m.delivered, m.held, m.reloadSuccess, m.reloadTimestamp, m.schedulerRunning,
 		m.alertsAdopted, m.notices,
 		&alertCollector{counts: counts},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, l := range deliveredLabels {
+		m.delivered.WithLabelValues(l)
+	}
 	m.reloadSuccess.Set(1)
 	m.reloadTimestamp.Set(float64(time.Now().Unix()))
 	return m
+}
+
+// deliveredLabels are the delivery label's values, present from the start.
+var deliveredLabels = []string{"single", "reply", "digest"}
+
+// countDelivered counts a delivered alert's articles by how they went out.
+func (m *metrics) countDelivered(a model.Alert) {
+	switch {
+	case a.Digest != nil:
+		n := 0
+		for _, e := range a.Digest.Entries {
+			n += 1 + len(e.Others)
+		}
+		m.delivered.WithLabelValues("digest").Add(float64(n))
+	case a.Kind == model.AlertFollowUp:
+		m.delivered.WithLabelValues("reply").Inc()
+	default:
+		m.delivered.WithLabelValues("single").Inc()
+	}
 }
 
 // alertCollector reports the outbox by state straight from the store.

@@ -34,6 +34,11 @@ func (d *Daemon) Once(ctx context.Context) int {
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelInflight) })
 	defer stop()
 	d.pass(ctx, d.Config())
+	// Digests due by now go out with the pass; the others stay held, for
+	// the daemon or a later pass.
+	if _, err := d.flushDigests(ctx); err != nil {
+		d.log.Error("post digests", "err", err)
+	}
 	dctx, cancel := context.WithTimeout(ctx, d.opts.DrainTimeout)
 	defer cancel()
 	if err := d.deliverer.DrainSending(dctx, inflight); err != nil {

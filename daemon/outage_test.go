@@ -91,6 +91,7 @@ func (p *cutProxy) restore() {
 // publishing. /readyz fails meanwhile; afterwards every article is alerted
 // exactly once.
 func TestDatabaseOutageLosesNothing(t *testing.T) {
+	requirePostgres(t)
 	dsn := pgtest.NewDatabase(t)
 	u, err := url.Parse(dsn)
 	if err != nil {

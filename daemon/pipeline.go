@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/flood"
 	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/story"
@@ -44,6 +45,14 @@ type fetchBatch struct {
 	// the channels where a story already has its AlertNew in this fetch.
 	stories []batchStory
 	alerted map[storyChannel]bool
+	// The holding stage (issue 14): the policy in force, each channel's
+	// flood window and the digests not yet posted, as the store had them
+	// and as this fetch's decisions changed them, and the stories this
+	// fetch held per channel.
+	policy  flood.Policy
+	windows map[string]flood.Window
+	buckets []flood.Bucket
+	held    map[storyChannel]flood.Bucket
 }
 
 // knownItem is an item known to the store or decided earlier in the batch;
@@ -78,12 +87,21 @@ func (d *Daemon) newBatch(ctx context.Context, cfg *config.Config, fs store.Fetc
 	if err != nil {
 		return nil, fmt.Errorf("look up items: %w", err)
 	}
+	policy, err := cfg.FloodPolicy()
+	if err != nil {
+		return nil, err
+	}
+	windows, buckets, err := d.state.FloodState(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up flood state: %w", err)
+	}
 	// Sized for the whole fetch: growing these by doubling was most of a
 	// 100,000-item feed's garbage.
 	n := len(arts)
 	// Records are found by index, not copied into the maps: at 100,000
 	// items copies were a third of the batch's memory.
 	b := &fetchBatch{d: d, cfg: cfg, fs: fs, known: known, alerted: map[storyChannel]bool{},
+		policy: policy, windows: windows, buckets: buckets, held: map[storyChannel]flood.Bucket{},
 		keyRec: make(map[string]int32, n), linkRec: make(map[string]int32, n),
 		recs: make([]store.Record, 0, n), outs: make([]outcome, 0, n), arts: make([]*model.Article, 0, n)}
 	return b, nil
@@ -189,9 +207,10 @@ func (d *Daemon) suppression(cfg *config.Config, fs store.FetchState, a *model.A
 	return ""
 }
 
-// planAlerts finds or founds the article's story and adds one alert per
-// channel: a new alert where the story has none yet, else a follow-up in
-// the existing alert's thread (or nothing when the notifier has no threads).
+// planAlerts finds or founds the article's story and decides, per channel,
+// how it goes out (flood.Decide): a new alert, a follow-up in the story's
+// thread (nothing when the notifier has no threads), held for a digest
+// (written with the record), or nothing (its story went out in a digest).
 func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []model.Match, rec *store.Record) error {
 	if rec.Item.StoryID == 0 && rec.StoryOf == 0 {
 		if err := b.findStory(ctx, a, rec); err != nil {
@@ -202,49 +221,102 @@ func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []m
 	if shown.Published.IsZero() {
 		shown.Published = rec.Item.FirstSeen // undated or a bad date: when we first saw it
 	}
+	now := b.d.now()
 	for _, g := range b.d.byChannel(b.cfg, fresh) {
 		alert := model.Alert{Kind: model.AlertNew, Channel: g.channel, StoryID: rec.Item.StoryID,
-			Rules: g.rules, Article: shown, Spans: g.spans, Created: b.d.now()}
-		follow, err := b.hasAlert(ctx, rec, g.channel, &alert)
-		if err != nil {
+			Rules: g.rules, Article: shown, Spans: g.spans, Created: now}
+		sc := b.storyKey(rec, g.channel)
+		plan := flood.Plan{Channel: g.channel, Rules: g.rules}
+		var err error
+		if plan.Story, plan.HeldIn, err = b.storyState(ctx, sc, &alert); err != nil {
 			return err
 		}
-		if follow {
+		dec := flood.Decide(b.policy, b.windows[g.channel], b.buckets, plan, now)
+		if dec.Release {
+			// The story's copies held for a rule's schedule go with it:
+			// into its flood digest, or into the new alert's thread (kept
+			// held where there are no threads, so none is lost).
+			switch {
+			case dec.Action == flood.Hold:
+				to := dec.Bucket
+				rec.Releases = append(rec.Releases, store.Release{Channel: g.channel, To: &to})
+			case dec.Action == flood.PostSingle && b.d.sender.Threads():
+				rec.Releases = append(rec.Releases, store.Release{Channel: g.channel})
+				delete(b.held, sc)
+			}
+		}
+		switch dec.Action {
+		case flood.PostSingle:
+			b.alerted[sc] = true
+			b.windows[g.channel] = dec.Window
+			rec.Windows = append(rec.Windows, store.WindowState{Channel: g.channel, Window: dec.Window})
+			alert.Kind, alert.ParentID = model.AlertNew, 0
+			rec.Alerts = append(rec.Alerts, alert)
+		case flood.PostReply:
 			if !b.d.sender.Threads() {
 				continue
 			}
 			alert.Kind = model.AlertFollowUp
+			rec.Alerts = append(rec.Alerts, alert)
+		case flood.Hold:
+			if dec.Bucket.ID == 0 && !slices.ContainsFunc(b.buckets, func(o flood.Bucket) bool { return sameBucket(o, dec.Bucket) }) {
+				b.buckets = append(b.buckets, dec.Bucket)
+			}
+			b.held[sc] = dec.Bucket
+			rec.Holds = append(rec.Holds, store.Hold{Bucket: dec.Bucket, Rules: g.rules, Article: shown})
+		case flood.Drop:
 		}
-		rec.Alerts = append(rec.Alerts, alert)
 	}
 	return nil
 }
 
-// hasAlert reports whether the record's story already has its AlertNew in
-// channel, and marks it as having one from now on. A parent in the store
-// is named in alert.ParentID; one made earlier in this batch is found by
-// the store when it writes the follow-up (see store.Record).
-func (b *fetchBatch) hasAlert(ctx context.Context, rec *store.Record, channel string, alert *model.Alert) (bool, error) {
-	sc := storyChannel{id: rec.Item.StoryID, ref: rec.StoryOf, channel: channel}
+// sameBucket reports whether a and b name one digest (by channel, key and
+// opening: a bucket new in this fetch has no id yet).
+func sameBucket(a, b flood.Bucket) bool {
+	return a.Channel == b.Channel && a.Key == b.Key && a.Opened.Equal(b.Opened)
+}
+
+// storyKey names the record's story in channel, by id or, while it is new
+// in this fetch, by the record that founds it.
+func (b *fetchBatch) storyKey(rec *store.Record, channel string) storyChannel {
 	if rec.NewStory != nil {
-		sc = storyChannel{ref: len(b.recs) + 1, channel: channel} // this record will be at len(b.recs)
+		return storyChannel{ref: len(b.recs) + 1, channel: channel} // this record will be at len(b.recs)
 	}
+	return storyChannel{id: rec.Item.StoryID, ref: rec.StoryOf, channel: channel}
+}
+
+// storyState says what the channel already has of the story: its AlertNew
+// (from the store, then named in alert.ParentID, or from this fetch, found
+// by the store when it writes the follow-up, see store.Record), a digest
+// holding it (open or posted), or nothing.
+func (b *fetchBatch) storyState(ctx context.Context, sc storyChannel, alert *model.Alert) (flood.StoryState, flood.Bucket, error) {
 	if b.alerted[sc] {
-		return true, nil
+		return flood.StorySingle, flood.Bucket{}, nil
 	}
-	b.alerted[sc] = true
+	if bk, ok := b.held[sc]; ok {
+		return flood.StoryHeld, bk, nil
+	}
 	if sc.id == 0 {
-		return false, nil
+		return flood.StoryNew, flood.Bucket{}, nil
 	}
-	parent, err := b.d.state.StoryAlert(ctx, sc.id, channel)
+	parent, err := b.d.state.StoryAlert(ctx, sc.id, sc.channel)
 	switch {
 	case err == nil:
 		alert.ParentID = parent
-		return true, nil
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
+		return flood.StorySingle, flood.Bucket{}, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return 0, flood.Bucket{}, fmt.Errorf("look up story alert: %w", err)
 	}
-	return false, fmt.Errorf("look up story alert: %w", err)
+	bk, posted, err := b.d.state.StoryHeld(ctx, sc.id, sc.channel)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return flood.StoryNew, flood.Bucket{}, nil
+	case err != nil:
+		return 0, flood.Bucket{}, fmt.Errorf("look up held story: %w", err)
+	case posted:
+		return flood.StoryDigested, bk, nil
+	}
+	return flood.StoryHeld, bk, nil
 }
 
 // findStory joins the article to the open story it is a near-copy of,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/newswatch/newswatch/config"
 	"github.com/newswatch/newswatch/crawler"
+	"github.com/newswatch/newswatch/flood"
 	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/store"
@@ -131,7 +132,7 @@ func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.Fet
 // observeBatch logs and counts what the batch recorded and wakes the
 // deliverer; the first refused record is the error.
 func (d *Daemon) observeBatch(b *fetchBatch, res []store.RecordResult) (int, error) {
-	alerts := 0
+	alerts, holds := 0, false
 	var errs []error
 	for i, r := range res {
 		if r.Err != nil {
@@ -140,9 +141,22 @@ func (d *Daemon) observeBatch(b *fetchBatch, res []store.RecordResult) (int, err
 		}
 		d.observe(b.arts[i], b.outs[i])
 		alerts += len(b.outs[i].alerts)
+		for _, h := range b.recs[i].Holds {
+			holds = true
+			kind := flood.FloodKey
+			if _, ok := flood.KeyRule(h.Bucket.Key); ok {
+				kind = "rule"
+			}
+			d.metrics.held.WithLabelValues(kind).Inc()
+			d.log.Info("article held for a digest", "source", b.arts[i].Source, "title", b.arts[i].Title,
+				"rules", h.Rules, "channel", h.Bucket.Channel, "digest", h.Bucket.Key, "due", h.Bucket.Due.Format(time.RFC3339))
+		}
 	}
 	if alerts > 0 && d.deliverer != nil {
 		d.deliverer.Wake()
+	}
+	if holds {
+		d.wakeDigests()
 	}
 	return alerts, errors.Join(errs...)
 }

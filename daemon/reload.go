@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"time"
 
 	"github.com/newswatch/newswatch/config"
+	"github.com/newswatch/newswatch/flood"
 )
 
 // reload applies a valid config at once. An invalid one is reported with
@@ -49,6 +51,9 @@ func (d *Daemon) reload(path string, sched *scheduler) {
 	if d.repl != nil {
 		d.repl.setConfig(configHash(path))
 	}
+	if err := d.rescheduleDigests(next); err != nil {
+		d.log.Error("reschedule digests", "err", err)
+	}
 	d.metrics.reloadSuccess.Set(1)
 	d.metrics.reloadTimestamp.Set(float64(time.Now().Unix()))
 	d.log.Info("config reloaded", "sources", len(next.Sources), "rules", len(next.Rules))
@@ -70,4 +75,37 @@ func (d *Daemon) keepRestartOnly(cur, next *config.Config) {
 		d.log.Warn("slack credentials changed in config; restart to use them", "key", "slack")
 		next.Slack.Token, next.Slack.WebhookURL, next.Slack.APIURL = cur.Slack.Token, cur.Slack.WebhookURL, cur.Slack.APIURL
 	}
+}
+
+// rescheduleDigests recomputes the due time of every open digest under the
+// reloaded flood: and digest: settings (flood.Reschedule): held articles
+// stay held; a digest whose rule lost its digest: is due at once, and the
+// digest loop posts it. Under recordMu, so no fetch holds meanwhile.
+func (d *Daemon) rescheduleDigests(cfg *config.Config) error {
+	policy, err := cfg.FloodPolicy()
+	if err != nil {
+		return err
+	}
+	d.recordMu.Lock()
+	defer d.recordMu.Unlock()
+	ctx := context.Background()
+	open, err := d.state.OpenDigests(ctx)
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	var changed []flood.Bucket
+	for _, b := range open {
+		if nb := flood.Reschedule(policy, b, now); !nb.Due.Equal(b.Due) {
+			changed = append(changed, nb)
+		}
+	}
+	if len(changed) > 0 {
+		if err := d.state.RescheduleDigests(ctx, changed); err != nil {
+			return err
+		}
+		d.log.Info("digests rescheduled", "digests", len(changed))
+	}
+	d.wakeDigests()
+	return nil
 }

@@ -42,7 +42,8 @@ type RunOptions struct {
 
 // Run is the daemon. It owns the lifecycle: one loop takes SIGHUP, config
 // file changes and reload requests, one at a time, so reloads never race;
-// the delivery loop, retention and the config watcher run in one group, and
+// the delivery loop, the digest loop, retention and the config watcher run
+// in one group, and
 // scheduled fetches in the scheduler's. When ctx ends, scheduling stops at
 // once, and the fetches and sends in flight finish on their own context,
 // which outlives ctx by the grace period (a post Slack is receiving is not
@@ -69,6 +70,7 @@ func (d *Daemon) Run(ctx context.Context, ro RunOptions) error {
 	var group sync.WaitGroup
 	group.Go(func() { d.deliverer.Run(ctx, inflight) })
 	group.Go(func() { d.pruneLoop(ctx) })
+	group.Go(func() { d.digestLoop(ctx) })
 	changed := make(chan struct{}, 1)
 	if ro.ConfigPath != "" {
 		group.Go(func() { d.watchConfig(ctx, ro.ConfigPath, changed) })

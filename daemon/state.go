@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/newswatch/newswatch/flood"
+	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/notifier"
 	"github.com/newswatch/newswatch/store"
 )
@@ -37,6 +39,18 @@ type stories interface {
 	StoryAlert(ctx context.Context, storyID int64, channel string) (int64, error)
 }
 
+// digests is the holding stage's state (issue 14): flood windows, open
+// digests and held articles; holds are written by RecordFetch.
+type digests interface {
+	FloodState(ctx context.Context) (map[string]flood.Window, []flood.Bucket, error)
+	OpenDigests(ctx context.Context) ([]flood.Bucket, error)
+	StoryHeld(ctx context.Context, storyID int64, channel string) (flood.Bucket, bool, error)
+	HeldArticles(ctx context.Context, id int64) ([]flood.Held, error)
+	PostDigest(ctx context.Context, id int64, parts []model.Alert) (bool, error)
+	RescheduleDigests(ctx context.Context, bs []flood.Bucket) error
+	HeldCounts(ctx context.Context) ([]store.HeldCount, error)
+}
+
 // outboxReader is what status and /metrics read of the outbox.
 type outboxReader interface {
 	AlertCounts(ctx context.Context) (store.AlertCounts, error)
@@ -61,6 +75,7 @@ type State interface {
 	fetchStates
 	seenItems
 	stories
+	digests
 	notifier.Outbox
 	outboxReader
 	notes
@@ -73,6 +88,7 @@ type statusState interface {
 	FetchStates(ctx context.Context) ([]store.FetchState, error)
 	outboxReader
 	Notes(ctx context.Context, prefix string) (map[string]string, error)
+	HeldCounts(ctx context.Context) ([]store.HeldCount, error)
 }
 
 // noticePrefix prefixes the notes that status shows as delivery notices.

@@ -50,6 +50,9 @@ func writeStatus(ctx context.Context, w io.Writer, cfg *config.Config, st status
 		fmt.Fprintf(w, "delivery: slack %s, undelivered alerts fail after %s (slack.give_up_after)\n",
 			cfg.Slack.Mode(), cfg.Slack.GiveUp())
 	}
+	if err := writeHeld(ctx, w, st); err != nil {
+		return err
+	}
 	if err := writeNotices(ctx, w, st); err != nil {
 		return err
 	}
@@ -88,6 +91,27 @@ func writeSources(ctx context.Context, w io.Writer, cfg *config.Config, st statu
 			fs.LastResult, fs.ConsecutiveFailures, cutMiddle(redact.Text(fs.LastError, src.SecretParams...), statusErrorWidth))
 	}
 	return tw.Flush()
+}
+
+// writeHeld shows, per channel, the articles held for digests not yet
+// posted and when the first of those is due.
+func writeHeld(ctx context.Context, w io.Writer, st statusState) error {
+	held, err := st.HeldCounts(ctx)
+	if err != nil {
+		return fmt.Errorf("read held articles: %w", err)
+	}
+	for _, h := range held {
+		fmt.Fprintf(w, "held %s: %d %s for the next digest, due %s\n", termtext.Line(h.Channel), h.Held,
+			plural(h.Held, "article", "articles"), h.Due.Local().Format(time.DateTime))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // writeNotices shows lasting delivery conditions the daemon recorded, such
@@ -150,10 +174,14 @@ func pgStatus(ctx context.Context, w io.Writer, cfg *config.Config) error {
 		return fmt.Errorf("open state: %w", err)
 	}
 	defer pg.Close()
+	st, ok := any(pg).(statusState)
+	if !ok {
+		return errPostgresIncomplete
+	}
 	if err := printReplicas(ctx, w, pg); err != nil {
 		return err
 	}
-	return writeStatus(ctx, w, cfg, pg)
+	return writeStatus(ctx, w, cfg, st)
 }
 
 // printReplicas lists the replicas sharing the database, alive or not.

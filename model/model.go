@@ -137,14 +137,38 @@ const (
 	// AlertFollowUp is a later copy of an alerted story: a reply in the
 	// parent alert's thread ("also reported by ...").
 	AlertFollowUp
+	// AlertDigest is the first (or only) part of a digest (Alert.Digest).
+	AlertDigest
+	// AlertDigestPart is a later part of a split digest: a reply in the
+	// thread of its first part (ParentID), posted after it in webhook mode.
+	AlertDigestPart
 )
 
 func (k AlertKind) String() string {
-	if k == AlertFollowUp {
+	switch k {
+	case AlertFollowUp:
 		return "follow_up"
+	case AlertDigest:
+		return "digest"
+	case AlertDigestPart:
+		return "digest_part"
 	}
 	return "new"
 }
+
+// ParseAlertKind is the inverse of String; anything unknown is AlertNew.
+func ParseAlertKind(s string) AlertKind {
+	for _, k := range []AlertKind{AlertFollowUp, AlertDigest, AlertDigestPart} {
+		if s == k.String() {
+			return k
+		}
+	}
+	return AlertNew
+}
+
+// Threaded reports whether an alert of this kind is a reply in its
+// parent's thread when the parent was sent.
+func (k AlertKind) Threaded() bool { return k == AlertFollowUp || k == AlertDigestPart }
 
 // AlertState is where an alert is in the outbox.
 type AlertState string
@@ -175,4 +199,7 @@ type Alert struct {
 	// unknown (a crash, a timeout, a 5xx): it may be in Slack already.
 	// Zero when no such attempt is outstanding. Kept by the outbox.
 	AttemptStarted time.Time `json:"-"`
+	// Digest is the digest part a digest alert posts (kinds AlertDigest and
+	// AlertDigestPart); Article, Rules and Spans are then unused.
+	Digest *Digest `json:"digest,omitempty"`
 }

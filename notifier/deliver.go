@@ -77,6 +77,10 @@ type DelivererOptions struct {
 	// lookups are unavailable), and with msg "" when it no longer holds.
 	// The daemon stores it.
 	Notice func(key, msg string)
+	// Delivered, if set, is called for each alert once it is in its
+	// channel (posted, or found there by a lookup), for metrics; not for a
+	// follow-up a webhook cannot post.
+	Delivered func(a model.Alert)
 	// Adopted, if set, is called when an interrupted post was found in
 	// Slack and marked sent instead of being posted again (a metric).
 	Adopted func()

@@ -657,3 +657,43 @@ func TestNoLookupWithoutHistory(t *testing.T) {
 		}
 	})
 }
+
+// TestDeliverDigestPartsWithoutThreads: a sender without threads skips
+// follow-ups but posts every digest part (a webhook posts them in order),
+// and Delivered is told of each posted alert, not of a skipped follow-up.
+func TestDeliverDigestPartsWithoutThreads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newFakeClock()
+		d1 := testAlert(1, "webhook")
+		d1.Kind, d1.Digest = model.AlertDigest, &model.Digest{Part: 1, Parts: 2}
+		d2 := testAlert(2, "webhook")
+		d2.Kind, d2.ParentID, d2.Digest = model.AlertDigestPart, 1, &model.Digest{Part: 2, Parts: 2}
+		f := testAlert(3, "webhook")
+		f.Kind, f.ParentID = model.AlertFollowUp, 1
+		ob := newFakeOutbox(d1, d2, f)
+		s := &fakeSender{clock: c, threads: false}
+		var mu sync.Mutex
+		var delivered []int64
+		d, _ := newTestDeliverer(ob, s, c, func(o *DelivererOptions) {
+			o.Delivered = func(a model.Alert) { mu.Lock(); delivered = append(delivered, a.ID); mu.Unlock() }
+		})
+		drain(t, d)
+		var sent []int64
+		for _, sa := range s.sends() {
+			sent = append(sent, sa.alert.ID)
+		}
+		if fmt.Sprint(sent) != "[1 2]" {
+			t.Errorf("sent %v, want both digest parts in order and no follow-up", sent)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fmt.Sprint(delivered) != "[1 2]" {
+			t.Errorf("Delivered told of %v, want [1 2]", delivered)
+		}
+		for _, id := range []int64{1, 2, 3} {
+			if r := ob.get(id); r.state != model.AlertSent {
+				t.Errorf("alert %d is %v, want sent", id, r.state)
+			}
+		}
+	})
+}

@@ -74,7 +74,7 @@ func (s *Slack) Find(ctx context.Context, a model.Alert, since time.Time) (strin
 }
 
 func (s *Slack) historyPage(ctx context.Context, a model.Alert, ch, oldest, cursor string) ([]slack.Message, string, error) {
-	if a.Kind == model.AlertFollowUp && a.ThreadTS != "" {
+	if a.Kind.Threaded() && a.ThreadTS != "" {
 		msgs, more, next, err := s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 			ChannelID: ch, Timestamp: a.ThreadTS, Oldest: oldest, Cursor: cursor, Limit: historyPage,
 			IncludeAllMetadata: true,

@@ -152,6 +152,9 @@ func (d *Deliverer) markSent(ctx context.Context, a model.Alert, ts string) erro
 	d.marks++
 	d.mu.Unlock()
 	d.log.Info("notifier: alert sent", "alert_id", a.ID, "channel", a.Channel, "kind", a.Kind.String(), "ts", ts)
+	if d.o.Delivered != nil && (a.Kind != model.AlertFollowUp || d.o.Sender.Threads()) {
+		d.o.Delivered(a)
+	}
 	return nil
 }
 

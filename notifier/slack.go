@@ -137,7 +137,10 @@ func (s *Slack) PaceKey(a model.Alert) string {
 // Send posts the alert and returns Slack's message ts (bot-token mode).
 // A follow-up goes into the thread a.ThreadTS; without one (its parent
 // failed) it is posted as a full alert. In webhook mode follow-ups are not
-// posted. Errors are *RateLimitError or *SlackError.
+// posted. A digest part (a.Digest) is posted the same way, as FormatDigest
+// renders it: parts after the first in the first's thread with a bot token,
+// one after the other in the channel with a webhook. Errors are
+// *RateLimitError or *SlackError.
 func (s *Slack) Send(ctx context.Context, a model.Alert) (string, bool, error) {
 	if a.Kind == model.AlertFollowUp {
 		switch {
@@ -147,7 +150,12 @@ func (s *Slack) Send(ctx context.Context, a model.Alert) (string, bool, error) {
 			a.Kind = model.AlertNew
 		}
 	}
-	msg := FormatSlack(a)
+	var msg SlackMessage
+	if a.Digest != nil {
+		msg = FormatDigest(*a.Digest)
+	} else {
+		msg = FormatSlack(a)
+	}
 	if s.api == nil {
 		retry, err := s.postWebhook(ctx, msg)
 		return "", retry, err
@@ -162,7 +170,7 @@ func (s *Slack) Send(ctx context.Context, a model.Alert) (string, bool, error) {
 		slack.MsgOptionDisableLinkUnfurl(),
 		slack.MsgOptionDisableMediaUnfurl(),
 	}
-	if a.Kind == model.AlertFollowUp {
+	if a.Kind.Threaded() && a.ThreadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(a.ThreadTS))
 	}
 	opts = append(opts, slack.MsgOptionMetadata(s.metadata(a)))

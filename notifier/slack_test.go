@@ -597,3 +597,45 @@ func blockTexts(t *testing.T, blocksJSON string) []string {
 	}
 	return out
 }
+
+// TestSlackPostsDigestParts: a digest part is posted as FormatDigest
+// renders it, a later part in the first part's thread with a bot token,
+// and in the channel with a webhook; stdout prints FormatDigestText.
+func TestSlackPostsDigestParts(t *testing.T) {
+	d := model.Digest{Channel: "#c", Since: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 1, 8, 10, 0, 0, time.UTC),
+		Entries: []model.DigestEntry{{Rules: []string{"r"}, Article: model.Article{Source: "s", Title: "Held one", Link: "https://example.com/1"}}},
+		Part:    2, Parts: 2}
+	part := model.Alert{ID: 9, Kind: model.AlertDigestPart, Channel: "#c", ThreadTS: "100.1", Digest: &d}
+	want := FormatDigest(d)
+
+	f := newFakeSlack(t, nil)
+	if _, _, err := f.botSlack(t).Send(t.Context(), part); err != nil {
+		t.Fatal(err)
+	}
+	posts, _ := f.requests()
+	if len(posts) != 1 || posts[0].Get("thread_ts") != "100.1" || posts[0].Get("text") != want.Text {
+		t.Fatalf("bot post = %v, want the digest text %q in thread 100.1", posts, want.Text)
+	}
+	if !strings.Contains(posts[0].Get("blocks"), "https://example.com/1") {
+		t.Errorf("bot post blocks lack the held article: %s", posts[0].Get("blocks"))
+	}
+
+	w := newFakeSlack(t, nil)
+	if _, _, err := w.webhookSlack(t).Send(t.Context(), part); err != nil {
+		t.Fatal(err)
+	}
+	_, hooks := w.requests()
+	wantBlocks, _ := json.Marshal(want.Blocks)
+	gotBlocks, _ := json.Marshal(hooks[0]["blocks"])
+	if len(hooks) != 1 || hooks[0]["text"] != want.Text || !jsonEqual(t, gotBlocks, wantBlocks) {
+		t.Errorf("webhook body = %v, want the digest part", hooks)
+	}
+
+	var out strings.Builder
+	if _, _, err := NewStdout(&out).Send(t.Context(), part); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != FormatDigestText(d) {
+		t.Errorf("stdout printed %q, want FormatDigestText", out.String())
+	}
+}

@@ -27,9 +27,12 @@ func (s *Stdout) Threads() bool { return true }
 // PaceKey returns "": printing needs no pacing.
 func (s *Stdout) PaceKey(model.Alert) string { return "" }
 
-// Send prints the alert. A write error is reported as transient.
+// Send prints the alert, or the digest part (FormatDigestText). A write error is reported as transient.
 func (s *Stdout) Send(ctx context.Context, a model.Alert) (string, bool, error) {
 	text := FormatText(a)
+	if a.Digest != nil {
+		text = FormatDigestText(*a.Digest)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := io.WriteString(s.w, text); err != nil {

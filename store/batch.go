@@ -122,7 +122,7 @@ func (s *SQLite) recordAll(ctx context.Context, tx *sql.Tx, rs []Record, now tim
 			}
 			r.Item.StoryID = out[j].StoryID
 		}
-		if r.NewStory == nil && len(r.Alerts) == 0 {
+		if r.NewStory == nil && len(r.Alerts) == 0 && len(r.Holds) == 0 && len(r.Windows) == 0 && len(r.Releases) == 0 {
 			out[i].StoryID = r.Item.StoryID
 			if err := plain.add(r.Item); err != nil {
 				return nil, nil, err

@@ -21,11 +21,12 @@ type FailedAlert struct {
 	At                    time.Time // when it failed
 }
 
-// dueWhere selects the pending alerts that may be delivered: new alerts, and
-// follow-ups whose parent is sent or failed (or gone). o is the alert, p its
+// dueWhere selects the pending alerts that may be delivered: new alerts and
+// first digest parts, and follow-ups and later digest parts whose parent is
+// sent or failed (or gone). o is the alert, p its
 // parent (LEFT JOIN).
 const dueWhere = `o.state = 'pending'
-	AND (o.kind = 'new' OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))`
+	AND (o.kind IN ('new', 'digest') OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))`
 
 // DueAlerts returns up to limit pending alerts with next_attempt <= now,
 // oldest first. A follow-up is returned only once its parent was sent
@@ -70,10 +71,7 @@ func scanDue(rows *sql.Rows) (model.Alert, error) {
 		return a, fmt.Errorf("alert %d: decode payload: %w", id, err)
 	}
 	a.ID, a.Channel, a.Attempts = id, ch, attempts
-	a.Kind = model.AlertNew
-	if kind == model.AlertFollowUp.String() {
-		a.Kind = model.AlertFollowUp
-	}
+	a.Kind = model.ParseAlertKind(kind)
 	a.StoryID, a.ParentID, a.Created = story.Int64, parent.Int64, goTime(created)
 	a.AttemptStarted = goTime(started)
 	a.ThreadTS = ""
@@ -207,7 +205,7 @@ func (s *SQLite) FailedAlerts(ctx context.Context, limit int) ([]FailedAlert, er
 		if err := json.Unmarshal([]byte(payload), &a); err != nil {
 			return nil, fmt.Errorf("store: failed alert %d: decode payload: %w", f.ID, err)
 		}
-		f.Title, f.At = a.Article.Title, goTime(at)
+		f.Title, f.At = alertTitle(a), goTime(at)
 		out = append(out, f)
 	}
 	if err := rows.Err(); err != nil {

@@ -12,6 +12,9 @@ import (
 // pending follow-up still needs for its thread, nor a story that a pending
 // alert refers to.
 var pruneSQL = []struct{ what, sql string }{
+	// A posted digest goes with its held rows (ON DELETE CASCADE); while
+	// they are kept, a later copy of a digested story is not posted again.
+	{"digests", `DELETE FROM digests WHERE posted IS NOT NULL AND posted < ?`},
 	{"alerts", `DELETE FROM outbox WHERE state IN ('sent', 'failed') AND updated < ?
 		AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.parent_id = outbox.id AND c.state = 'pending')`},
 	{"items", `DELETE FROM items WHERE last_seen < ?`},

@@ -28,6 +28,12 @@ type Record struct {
 	// same transaction (so it may be one written earlier in the batch); when
 	// there is none it becomes that AlertNew itself.
 	Alerts []model.Alert
+	// Holds are the item's articles held for digests (one per channel at
+	// most), and Windows the flood windows its alerts changed: both written
+	// in the record's transaction (see writeFlood).
+	Holds    []Hold
+	Windows  []WindowState
+	Releases []Release
 }
 
 // Record writes one article's outcome in one transaction: upsert the item,
@@ -86,6 +92,9 @@ func (s *SQLite) record(ctx context.Context, tx *sql.Tx, r Record, now time.Time
 		if err := s.insertAlert(ctx, tx, a, now); err != nil {
 			return storyRow{}, fmt.Errorf("alert for %s: %w", a.Channel, err)
 		}
+	}
+	if err := s.writeFlood(ctx, tx, r, it.StoryID, now); err != nil {
+		return storyRow{}, err
 	}
 	return st, nil
 }

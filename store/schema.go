@@ -110,6 +110,72 @@ var migrations = [][]string{
 			updated INTEGER NOT NULL
 		)`,
 	},
+	// Noise control (issue 14): the outbox gains the kinds 'digest' (part 1
+	// of a digest) and 'digest_part' (parts 2…n, parent_id = part 1), and
+	// the holding stage's state: each channel's flood window, the digests
+	// being collected (one per channel, key and opening) and the articles
+	// held for them. SQLite cannot alter a CHECK, so the outbox is rebuilt:
+	// renamed first, so that its self-reference follows it and dropping it
+	// fires no ON DELETE action on the copy.
+	5: {
+		`ALTER TABLE outbox RENAME TO outbox_v4`,
+		`CREATE TABLE outbox (
+			id              INTEGER PRIMARY KEY,
+			kind            TEXT NOT NULL CHECK (kind IN ('new', 'follow_up', 'digest', 'digest_part')),
+			channel         TEXT NOT NULL,
+			story_id        INTEGER REFERENCES stories (id) ON DELETE SET NULL,
+			parent_id       INTEGER REFERENCES outbox (id) ON DELETE SET NULL,
+			payload         TEXT NOT NULL,
+			state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+			attempts        INTEGER NOT NULL DEFAULT 0,
+			next_attempt    INTEGER NOT NULL,
+			ts              TEXT NOT NULL DEFAULT '',
+			last_error      TEXT NOT NULL DEFAULT '',
+			created         INTEGER NOT NULL,
+			updated         INTEGER NOT NULL,
+			attempt_started INTEGER
+		)`,
+		`INSERT INTO outbox (id, kind, channel, story_id, parent_id, payload, state, attempts,
+				next_attempt, ts, last_error, created, updated, attempt_started)
+			SELECT id, kind, channel, story_id, parent_id, payload, state, attempts,
+				next_attempt, ts, last_error, created, updated, attempt_started FROM outbox_v4`,
+		`DROP TABLE outbox_v4`,
+		`CREATE UNIQUE INDEX outbox_new_per_story_channel ON outbox (story_id, channel) WHERE kind = 'new'`,
+		`CREATE INDEX outbox_due ON outbox (state, next_attempt)`,
+		`CREATE INDEX outbox_story ON outbox (story_id)`,
+		`CREATE INDEX outbox_parent ON outbox (parent_id)`,
+		`CREATE INDEX outbox_state_updated ON outbox (state, updated)`,
+		`CREATE TABLE flood_windows (
+			channel TEXT PRIMARY KEY,
+			start   INTEGER NOT NULL,
+			singles INTEGER NOT NULL
+		)`,
+		`CREATE TABLE digests (
+			id        INTEGER PRIMARY KEY,
+			channel   TEXT NOT NULL,
+			key       TEXT NOT NULL,
+			opened    INTEGER NOT NULL,
+			due       INTEGER NOT NULL,
+			posted    INTEGER,
+			outbox_id INTEGER REFERENCES outbox (id) ON DELETE SET NULL
+		)`,
+		`CREATE UNIQUE INDEX digests_open ON digests (channel, key, opened) WHERE posted IS NULL`,
+		`CREATE INDEX digests_due ON digests (due) WHERE posted IS NULL`,
+		`CREATE INDEX digests_posted ON digests (posted) WHERE posted IS NOT NULL`,
+		`CREATE TABLE held (
+			channel   TEXT NOT NULL,
+			source    TEXT NOT NULL,
+			item_key  TEXT NOT NULL,
+			story_id  INTEGER REFERENCES stories (id) ON DELETE SET NULL,
+			digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE,
+			rules     TEXT NOT NULL,
+			article   TEXT NOT NULL,
+			created   INTEGER NOT NULL,
+			PRIMARY KEY (channel, source, item_key)
+		)`,
+		`CREATE INDEX held_story ON held (channel, story_id)`,
+		`CREATE INDEX held_digest ON held (digest_id, created)`,
+	},
 }
 
 // schemaVersion is the version a fully migrated database has.

@@ -242,6 +242,25 @@ func TestCopyFromSQLiteRefuses(t *testing.T) {
 			}
 		})
 	}
+	// Articles held for a digest not yet posted would be lost: refused.
+	t.Run("held articles", func(t *testing.T) {
+		path := sqliteState(t)
+		db := openSQLiteRaw(t, path)
+		rw, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rw.Close()
+		if _, err := rw.Exec(`INSERT INTO digests (id, channel, key, opened, due) VALUES (1, '#news', 'flood', 0, 1);
+			INSERT INTO held (channel, source, item_key, digest_id, rules, article, created)
+			VALUES ('#news', 'guardian', 'g9', 1, '[]', '{}', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		_, err = pg.CopyFromSQLite(ctx, db, CopyOptions{})
+		if err == nil || !strings.Contains(err.Error(), "1 articles for digests") {
+			t.Fatalf("copy = %v, want held articles refused", err)
+		}
+	})
 	// A bad row half-way (after fetch_state and stories have gone in)
 	// fails the copy, and the transaction leaves nothing behind.
 	t.Run("bad band blob", func(t *testing.T) {
