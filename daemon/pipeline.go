@@ -231,7 +231,8 @@ func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []m
 		if plan.Story, plan.HeldIn, err = b.storyState(ctx, sc, &alert); err != nil {
 			return err
 		}
-		dec := flood.Decide(b.policy, b.windows[g.channel], b.buckets, plan, now)
+		prev := b.windows[g.channel]
+		dec := flood.Decide(b.policy, prev, b.buckets, plan, now)
 		if dec.Release {
 			// The story's copies held for a rule's schedule go with it:
 			// into its flood digest, or into the new alert's thread (kept
@@ -249,7 +250,7 @@ func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []m
 		case flood.PostSingle:
 			b.alerted[sc] = true
 			b.windows[g.channel] = dec.Window
-			rec.Windows = append(rec.Windows, store.WindowState{Channel: g.channel, Window: dec.Window})
+			rec.Windows = append(rec.Windows, store.WindowState{Channel: g.channel, Window: dec.Window, Prev: prev})
 			alert.Kind, alert.ParentID = model.AlertNew, 0
 			rec.Alerts = append(rec.Alerts, alert)
 		case flood.PostReply:

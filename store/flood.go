@@ -38,9 +38,15 @@ type Release struct {
 }
 
 // WindowState is a channel's flood window after a record, part of a Record.
+// Prev is the window the decision was made from (the zero Window for a
+// channel that had none). The SQLite store, one process's, ignores it; the
+// PostgreSQL store writes the window only if the channel's window is still
+// Prev, so two replicas deciding from one window cannot both post its last
+// single (the second record fails and is decided again at the next fetch).
 type WindowState struct {
 	Channel string
 	flood.Window
+	Prev flood.Window
 }
 
 // HeldCount is what status shows of a channel's held articles.

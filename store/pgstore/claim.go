@@ -40,7 +40,7 @@ var claimDueSQL = `WITH c AS (SELECT ` + nowSQL("$2") + ` AS now),
 	due AS (
 		SELECT o.id FROM outbox o LEFT JOIN outbox p ON p.id = o.parent_id, c
 		WHERE o.state = 'pending'
-			AND (o.kind = 'new' OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))
+			AND (o.kind IN ('new', 'digest') OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))
 			AND o.next_attempt <= c.now
 			AND (o.claim_expires IS NULL OR o.claim_expires <= c.now OR o.claimed_by = $1)
 		ORDER BY o.created, o.id
@@ -94,10 +94,7 @@ func scanClaim(row pgx.CollectableRow) (Claim, error) {
 		return c, fmt.Errorf("alert %d: decode payload: %w", id, err)
 	}
 	a.ID, a.Channel, a.Attempts = id, ch, attempts
-	a.Kind = model.AlertNew
-	if kind == model.AlertFollowUp.String() {
-		a.Kind = model.AlertFollowUp
-	}
+	a.Kind = model.ParseAlertKind(kind)
 	a.StoryID, a.ParentID, a.Created = deref(story), deref(parent), fromMicros(created)
 	a.ThreadTS = ""
 	if ts != nil {

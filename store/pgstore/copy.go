@@ -112,7 +112,7 @@ func refuseHeld(ctx context.Context, src *sql.Tx, version int) error {
 }
 
 // stateTables are the tables that hold state (not coordination).
-var stateTables = []string{"fetch_state", "story_bands", "stories", "items", "outbox", "notes"}
+var stateTables = []string{"fetch_state", "story_bands", "stories", "items", "outbox", "notes", "flood_windows", "digests", "held"}
 
 // prepareTarget refuses a target holding state, or empties it for Replace.
 func prepareTarget(ctx context.Context, tx pgx.Tx, replace bool) error {

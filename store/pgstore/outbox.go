@@ -47,7 +47,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 			ELSE GREATEST(o.next_attempt, COALESCE(o.claim_expires, 0)) END)
 		FROM outbox o LEFT JOIN outbox p ON p.id = o.parent_id
 		WHERE o.state = 'pending'
-			AND (o.kind = 'new' OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))`, s.owner).Scan(&next)
+			AND (o.kind IN ('new', 'digest') OR o.parent_id IS NULL OR p.state IN ('sent', 'failed'))`, s.owner).Scan(&next)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("pgstore: next due: %w", err)
 	}
@@ -197,6 +197,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	}
 	defer tx.Rollback(ctx)
 	for _, p := range []struct{ what, sql string }{
+		// A posted digest goes with its held rows (ON DELETE CASCADE); while
+		// they are kept, a later copy of a digested story is not posted again.
+		{"digests", `DELETE FROM digests WHERE posted IS NOT NULL AND posted < $1`},
 		{"alerts", `DELETE FROM outbox WHERE state IN ('sent', 'failed') AND updated < $1
 			AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.parent_id = outbox.id AND c.state = 'pending')`},
 		{"items", `DELETE FROM items WHERE last_seen < $1`},
@@ -232,7 +235,7 @@ func (s *Store) PendingAlerts(ctx context.Context, limit int) ([]store.PendingAl
 		if err := json.Unmarshal([]byte(payload), &a); err != nil {
 			return p, fmt.Errorf("alert %d: decode payload: %w", p.ID, err)
 		}
-		p.Title, p.Created, p.NextAttempt = a.Article.Title, fromMicros(created), fromMicros(next)
+		p.Title, p.Created, p.NextAttempt = alertTitle(a), fromMicros(created), fromMicros(next)
 		return p, nil
 	})
 	if err != nil {

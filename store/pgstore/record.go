@@ -42,7 +42,13 @@ const plainChunk = 500
 // so the next fetch reads the article again and, seeing the story,
 // threads it as a follow-up.
 //
-// Every record that founds a story or carries alerts runs in its own
+// Holds, releases and flood windows (noise control) are written in their
+// record's savepoint. A window is written only if it is still the one the
+// decision was made from (store.WindowState.Prev), under the channel's
+// FloodKey lock taken with the others; else the record fails with
+// ErrWindowMoved, so two replicas never both post a window's last single.
+//
+// Every record that founds a story, carries alerts or holds runs in its own
 // savepoint; any other failure fails the fetch and nothing is written.
 func (s *Store) RecordFetch(ctx context.Context, f store.Fetch) ([]store.RecordResult, error) {
 	if len(f.Records) == 0 && len(f.Seen) == 0 && f.State == nil {
@@ -84,7 +90,8 @@ func (s *Store) recordFetch(ctx context.Context, f store.Fetch) ([]store.RecordR
 }
 
 // lockKeys are the advisory lock keys of a fetch: the band keys of its new
-// stories and the link keys of its records that found a story or alert.
+// stories, the link keys of its records that found a story or alert, and
+// the flood keys of the channels whose windows it changes.
 func lockKeys(rs []store.Record) []int64 {
 	var keys []int64
 	for _, r := range rs {
@@ -93,6 +100,9 @@ func lockKeys(rs []store.Record) []int64 {
 		}
 		if (r.NewStory != nil || len(r.Alerts) > 0) && r.Item.CanonicalLink != "" {
 			keys = append(keys, LinkKey(r.Item.CanonicalLink))
+		}
+		for _, w := range r.Windows {
+			keys = append(keys, FloodKey(w.Channel))
 		}
 	}
 	return keys
@@ -138,7 +148,7 @@ func (w *recorder) all(ctx context.Context, rs []store.Record) ([]store.RecordRe
 			}
 			r.Item.StoryID = out[j].StoryID
 		}
-		if r.NewStory == nil && len(r.Alerts) == 0 {
+		if r.NewStory == nil && len(r.Alerts) == 0 && len(r.Holds) == 0 && len(r.Windows) == 0 && len(r.Releases) == 0 {
 			out[i].StoryID = r.Item.StoryID
 			if err := w.queuePlain(ctx, r.Item); err != nil {
 				return nil, err
@@ -236,6 +246,9 @@ func (w *recorder) record(ctx context.Context, tx pgx.Tx, r store.Record) (int64
 		if err := w.alert(ctx, tx, a); err != nil {
 			return 0, fmt.Errorf("alert for %s: %w", a.Channel, err)
 		}
+	}
+	if err := w.writeFlood(ctx, tx, r, it.StoryID); err != nil {
+		return 0, err
 	}
 	return it.StoryID, nil
 }
