@@ -1,6 +1,7 @@
 // Package storetest is the contract both state stores keep: one suite of
 // store behaviour (recording, dedupe by canonical link, stories and
-// follow-ups, the outbox's life, fetch state, prune) that the SQLite
+// follow-ups, the outbox's life, fetch state, prune, and noise control's
+// holds and digests) that the SQLite
 // store's tests and the PostgreSQL store's tests run against their own
 // store. It is for tests only.
 package storetest
@@ -40,6 +41,7 @@ type Store interface {
 	PendingAlerts(ctx context.Context, limit int) ([]store.PendingAlert, error)
 	TouchLinks(ctx context.Context, links []string) error
 	TouchSource(ctx context.Context, source string) error
+	FloodStore
 }
 
 // Open makes a fresh, empty store for t whose clock is now, closed when t
@@ -70,6 +72,10 @@ func Run(t *testing.T, open Open) {
 		{"Prune", testPrune},
 		{"AttemptMarkAndPostpone", testAttempt},
 		{"TouchKeepsFromPrune", testTouch},
+		{"HoldsWrittenWithTheirFetch", testHolds},
+		{"PostDigestOnce", testPostDigest},
+		{"ReleaseHeldCopies", testRelease},
+		{"RescheduleAndPruneDigests", testRescheduleAndPrune},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
