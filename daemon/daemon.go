@@ -125,12 +125,7 @@ func (d *Daemon) openState(ctx context.Context, cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("open state: %w", err)
 		}
-		st, err := pgState(pg)
-		if err != nil {
-			pg.Close()
-			return err
-		}
-		d.state, d.unlock, d.repl = st, func() {}, newReplication(pg, d.opts, d.log)
+		d.state, d.unlock, d.repl = pg, func() {}, newReplication(pg, d.opts, d.log)
 		return nil
 	}
 	unlock, err := lockState(dsn)

@@ -91,7 +91,6 @@ func (p *cutProxy) restore() {
 // publishing. /readyz fails meanwhile; afterwards every article is alerted
 // exactly once.
 func TestDatabaseOutageLosesNothing(t *testing.T) {
-	requirePostgres(t)
 	dsn := pgtest.NewDatabase(t)
 	u, err := url.Parse(dsn)
 	if err != nil {

@@ -65,33 +65,14 @@ func openPostgres(ctx context.Context, cfg *config.Config, id string, claimLease
 	})
 }
 
-// errPostgresIncomplete refuses `state: postgres://` while the PostgreSQL
-// store lacks part of what the daemon keeps: today the holding stage of
-// noise control (flood windows, held articles, digests; issue 14), which
-// is always on. Accepting the URL then would drop what the pipeline writes.
-var errPostgresIncomplete = errors.New("state: PostgreSQL is not supported yet by this newswatch: its PostgreSQL store does not keep noise control's flood windows, held articles and digests; use a SQLite file")
-
-// PostgresSupported reports whether this build's PostgreSQL store has
-// everything the daemon needs, that is whether `state: postgres://` is
-// accepted.
-func PostgresSupported() bool {
-	_, ok := any((*pgstore.Store)(nil)).(State)
-	return ok
-}
-
-// pgState is the PostgreSQL store as the daemon's State. The check is made
-// when the daemon starts rather than by the compiler, so that a State
-// grown by other work (a new stage's methods) leaves the build whole and
-// refuses PostgreSQL at start, saying so, until pgstore has them: never a
-// store that silently drops what the pipeline writes.
-// TestPostgresStoreIsState fails meanwhile.
-func pgState(pg *pgstore.Store) (State, error) {
-	st, ok := any(pg).(State)
-	if !ok {
-		return nil, errPostgresIncomplete
-	}
-	return st, nil
-}
+// The PostgreSQL store keeps everything the daemon does, noise control's
+// holding stage included (issue 14): checked by the compiler, so a State
+// grown by other work fails the build until pgstore has it, rather than a
+// store silently dropping what the pipeline writes.
+var (
+	_ State       = (*pgstore.Store)(nil)
+	_ statusState = (*pgstore.Store)(nil)
+)
 
 func newReplication(pg *pgstore.Store, o Options, log *slog.Logger) *replication {
 	host, _ := os.Hostname()

@@ -3,9 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -39,7 +37,6 @@ rules:
 // two uncoordinated daemons would make two), the article is alerted once,
 // and both see each other in /metrics and status.
 func TestReplicasShareOneDatabase(t *testing.T) {
-	requirePostgres(t)
 	dsn := pgtest.NewDatabase(t)
 	srv := newFeedServer(t)
 	var mu sync.Mutex
@@ -113,7 +110,6 @@ func otherReplica(metrics string) int {
 // TestReadyzFailsWithoutTheDatabase: a replica whose database goes away
 // is not ready.
 func TestReadyzFailsWithoutTheDatabase(t *testing.T) {
-	requirePostgres(t)
 	dsn := pgtest.NewDatabase(t)
 	srv := newFeedServer(t)
 	srv.set("/wire.xml", "application/rss+xml", rss())
@@ -139,32 +135,24 @@ func TestReadyzFailsWithoutTheDatabase(t *testing.T) {
 	}
 }
 
-// TestPostgresRefusedUntilComplete: while the PostgreSQL store lacks
-// methods the daemon needs (today noise control's, issue 14), a postgres://
-// state is refused at start, by run and by status, saying why; once it has
-// them the wiring tests below run instead of being skipped.
-func TestPostgresRefusedUntilComplete(t *testing.T) {
-	if PostgresSupported() {
-		return // the wiring tests (requirePostgres) cover it
-	}
+// TestPostgresAccepted: a postgres:// state is accepted at start, by run
+// and by status (pgstore keeps noise control's state too, issue 14).
+func TestPostgresAccepted(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	h := &harness{t: t, dir: t.TempDir(), out: &syncBuffer{}, logs: &syncBuffer{}}
 	h.writeConfig(fmt.Sprintf(replicaConfig, "http://127.0.0.1:1", dsn))
 	cfg := h.loadConfig()
-	if _, err := New(context.Background(), cfg, Options{Logger: discardLogger(), LookupEnv: noEnv}); !errors.Is(err, errPostgresIncomplete) {
-		t.Errorf("New with postgres:// = %v, want the refusal", err)
+	d, err := New(context.Background(), cfg, Options{Logger: discardLogger(), LookupEnv: noEnv})
+	if err != nil {
+		t.Fatalf("New with postgres:// = %v", err)
 	}
-	if err := Status(context.Background(), io.Discard, cfg); !errors.Is(err, errPostgresIncomplete) {
-		t.Errorf("Status with postgres:// = %v, want the refusal", err)
+	d.Close()
+	var out bytes.Buffer
+	if err := Status(context.Background(), &out, cfg); err != nil {
+		t.Fatalf("Status with postgres:// = %v", err)
 	}
-}
-
-// requirePostgres skips a wiring test while `state: postgres://` is
-// refused (see TestPostgresRefusedUntilComplete).
-func requirePostgres(t *testing.T) {
-	t.Helper()
-	if !PostgresSupported() {
-		t.Skip("state: postgres:// is refused at start: pgstore lacks noise control's methods (issue 14)")
+	if !strings.Contains(out.String(), "wire") {
+		t.Errorf("status = %q, want the config's source listed", out.String())
 	}
 }
 

@@ -174,14 +174,10 @@ func pgStatus(ctx context.Context, w io.Writer, cfg *config.Config) error {
 		return fmt.Errorf("open state: %w", err)
 	}
 	defer pg.Close()
-	st, ok := any(pg).(statusState)
-	if !ok {
-		return errPostgresIncomplete
-	}
 	if err := printReplicas(ctx, w, pg); err != nil {
 		return err
 	}
-	return writeStatus(ctx, w, cfg, st)
+	return writeStatus(ctx, w, cfg, pg)
 }
 
 // printReplicas lists the replicas sharing the database, alive or not.

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newswatch/newswatch/daemon"
 	"github.com/newswatch/newswatch/store/pgstore"
 	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
@@ -30,9 +29,6 @@ import (
 // shortened (NEWSWATCH_TICK_LEASE, NEWSWATCH_CLAIM_LEASE) so that what the
 // killed replica held passes to the others within the test.
 func TestReplicasEndToEnd(t *testing.T) {
-	if !daemon.PostgresSupported() {
-		t.Skip("state: postgres:// is refused at start: pgstore lacks noise control's methods (issue 14)")
-	}
 	bin := newswatchBinary(t)
 	dsn := pgtest.NewDatabase(t)
 	dir := t.TempDir()
