@@ -21,9 +21,8 @@ import (
 var ErrTargetNotEmpty = errors.New("target database already holds newswatch state")
 
 // sqliteVersions are the SQLite schema versions CopyFromSQLite reads.
-// Version 5 (noise control) is read as far as PostgreSQL has its tables:
-// a state with articles held for a digest not yet posted is refused (they
-// would be lost); posted digests and flood windows are not copied.
+// Version 5 (noise control) is copied whole: the outbox's digest parts,
+// flood windows, digests (open and posted) and the articles held for them.
 const sqliteMin, sqliteMax = 3, 5
 
 // CopyOptions tune CopyFromSQLite.
@@ -52,9 +51,6 @@ func (s *Store) CopyFromSQLite(ctx context.Context, db *sql.DB, opts CopyOptions
 	defer src.Rollback()
 	version, err := sqliteVersion(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: copy from sqlite: %w", err)
-	}
-	if err := refuseHeld(ctx, src, version); err != nil {
 		return nil, fmt.Errorf("pgstore: copy from sqlite: %w", err)
 	}
 	stats := CopyStats{}
@@ -92,25 +88,6 @@ func sqliteVersion(ctx context.Context, src *sql.Tx) (int, error) {
 	return int(v.Int64), nil
 }
 
-// refuseHeld refuses a version 5 state holding articles for digests not
-// yet posted, or digest parts not yet delivered: the PostgreSQL store has
-// no digests yet (issue 14 there is to do).
-func refuseHeld(ctx context.Context, src *sql.Tx, version int) error {
-	if version < 5 {
-		return nil
-	}
-	var held, parts int
-	if err := src.QueryRowContext(ctx, `SELECT
-			(SELECT COUNT(*) FROM held h JOIN digests d ON d.id = h.digest_id WHERE d.posted IS NULL),
-			(SELECT COUNT(*) FROM outbox WHERE kind IN ('digest', 'digest_part') AND state = 'pending')`).Scan(&held, &parts); err != nil {
-		return err
-	}
-	if held > 0 || parts > 0 {
-		return fmt.Errorf("the SQLite state holds %d articles for digests and %d digest parts not yet delivered; copying digests is not supported yet: let them go out first", held, parts)
-	}
-	return nil
-}
-
 // stateTables are the tables that hold state (not coordination).
 var stateTables = []string{"fetch_state", "story_bands", "stories", "items", "outbox", "notes", "flood_windows", "digests", "held"}
 
@@ -137,7 +114,7 @@ func prepareTarget(ctx context.Context, tx pgx.Tx, replace bool) error {
 // resetSequences moves each identity past the largest copied id, so the
 // next row the store inserts does not collide with one.
 func resetSequences(ctx context.Context, tx pgx.Tx) error {
-	for _, t := range []string{"stories", "outbox"} {
+	for _, t := range []string{"stories", "outbox", "digests"} {
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'),
 			COALESCE((SELECT max(id) FROM `+t+`), 0) + 1, false)`); err != nil {
 			return fmt.Errorf("%s id sequence: %w", t, err)
@@ -198,13 +175,18 @@ func copyTables(version int) []copyTable {
 	if version >= 4 {
 		outbox = append(outbox, "attempt_started", nullInt)
 	}
-	from := "outbox ORDER BY id"
-	if version >= 5 {
-		from = "outbox WHERE kind IN ('new', 'follow_up') ORDER BY id" // delivered digests stay behind
-	}
-	ts = append(ts, table("outbox", from, outbox...))
+	ts = append(ts, table("outbox", "outbox ORDER BY id", outbox...))
 	if version >= 4 {
 		ts = append(ts, table("notes", "notes ORDER BY key", "key", text, "value", text, "updated", integer))
+	}
+	if version >= 5 {
+		ts = append(ts,
+			table("flood_windows", "flood_windows ORDER BY channel", "channel", text, "start", integer, "singles", integer),
+			table("digests", "digests ORDER BY id", "id", integer, "channel", text, "key", text,
+				"opened", integer, "due", integer, "posted", nullInt, "outbox_id", nullInt),
+			// In rowid order, so held's seq keeps the order they were held in.
+			table("held", "held ORDER BY created, rowid", "channel", text, "source", text, "item_key", text,
+				"story_id", nullInt, "digest_id", integer, "rules", text, "article", text, "created", integer))
 	}
 	return ts
 }
