@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
 
@@ -144,5 +146,46 @@ func TestMigrateRefusesNewer(t *testing.T) {
 	}
 	if got := versions(t, s); len(got) != future {
 		t.Errorf("versions after the refusal = %v", got)
+	}
+}
+
+// TestMigrateVersion1To2: a database a version-1 newswatch made, with an
+// alert in its outbox, migrates to noise control's version 2 in place:
+// the alert stays, and the outbox now takes digest kinds.
+func TestMigrateVersion1To2(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(ctx, conn, 1, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO outbox (id, kind, channel, payload, next_attempt, created, updated)
+		VALUES (5, 'new', '#c', '{}', 0, 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO outbox (kind, channel, payload, next_attempt, created, updated)
+		VALUES ('digest', '#c', '{}', 0, 0, 0)`); err == nil {
+		t.Fatal("version 1 took a digest row")
+	}
+	s := openTest(t, dsn, Options{})
+	wantVersions(t, s)
+	var n int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox WHERE id = 5`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the version 1 alert after migrating: %d rows, %v", n, err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO outbox (kind, channel, payload, next_attempt, created, updated)
+		VALUES ('digest_part', '#c', '{}', 0, 0, 0)`); err != nil {
+		t.Errorf("a digest part after migrating: %v", err)
+	}
+	if open, err := s.OpenDigests(ctx); err != nil || len(open) != 0 {
+		t.Errorf("OpenDigests after migrating = %v, %v", open, err)
 	}
 }
