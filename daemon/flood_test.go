@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
 
 // testClock is a settable clock for the daemon.
@@ -49,7 +51,14 @@ func distinctItems(srv *feedServer, prefix string, n int, pub time.Time) []rssIt
 
 func newClockHarness(t *testing.T, yaml string, c *testClock) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), out: &syncBuffer{}, logs: &syncBuffer{}, cfgSrc: yaml, now: c.now}
+	return newClockHarnessOn(t, yaml, c, "")
+}
+
+// newClockHarnessOn is newClockHarness on the state state (a postgres://
+// URL, or "" for a SQLite file).
+func newClockHarnessOn(t *testing.T, yaml string, c *testClock, state string) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), out: &syncBuffer{}, logs: &syncBuffer{}, cfgSrc: yaml, now: c.now, state: state}
 	h.start()
 	return h
 }
@@ -76,13 +85,18 @@ func (h *harness) metric(name string) string {
 // TestFloodCapHoldsTheRestForOneDigest: with burst 3, a pass of 8 matching
 // articles is 3 alerts; the other 5 are held (status says so), durable
 // across a restart, and posted as one digest when the window ends, each
-// once; a later pass posts nothing.
+// once; a later pass posts nothing. On SQLite and on PostgreSQL.
 func TestFloodCapHoldsTheRestForOneDigest(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testFloodCap(t, "") })
+	t.Run("postgres", func(t *testing.T) { testFloodCap(t, pgtest.NewDatabase(t)) })
+}
+
+func testFloodCap(t *testing.T, state string) {
 	srv := newFeedServer(t)
 	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
 	items := distinctItems(srv, "f", 8, clock.now().Add(-time.Hour))
 	srv.set("/wire.xml", "application/rss+xml", rss(items...))
-	h := newClockHarness(t, `
+	h := newClockHarnessOn(t, `
 state: STATE
 listen: ""
 flood:
@@ -94,7 +108,7 @@ sources:
 rules:
   - name: kremlin
     query: Kremlin
-`, clock)
+`, clock, state)
 	var seen int
 	if code := h.once(); code != ExitDelivered {
 		t.Fatalf("once = %d", code)
@@ -224,13 +238,19 @@ rules:
 
 // TestImmediateCopyReleasesAHeldStory: a story held for a rule's schedule
 // is alerted when a copy matching an immediate rule arrives, and the held
-// copy becomes a reply in its thread: each copy once, none waiting.
+// copy becomes a reply in its thread: each copy once, none waiting. On
+// SQLite and on PostgreSQL.
 func TestImmediateCopyReleasesAHeldStory(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testImmediateCopyReleases(t, "") })
+	t.Run("postgres", func(t *testing.T) { testImmediateCopyReleases(t, pgtest.NewDatabase(t)) })
+}
+
+func testImmediateCopyReleases(t *testing.T, state string) {
 	srv := newFeedServer(t)
 	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
 	first := rssItem{guid: "w-1", link: srv.URL + "/wire/1", title: "Witkoff and Putin talk for five hours in the Kremlin", desc: wireStory, pub: recent(2 * time.Hour)}
 	srv.set("/wire.xml", "application/rss+xml", rss(first))
-	h := newClockHarness(t, `
+	h := newClockHarnessOn(t, `
 state: STATE
 listen: ""
 sources:
@@ -242,7 +262,7 @@ rules:
     digest: "@every 1h"
   - name: marathon
     query: marathon
-`, clock)
+`, clock, state)
 	var seen int
 	h.once()
 	if out := h.newOutput(&seen); out != "" {

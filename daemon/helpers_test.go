@@ -154,6 +154,7 @@ type harness struct {
 	t      *testing.T
 	dir    string
 	cfgSrc string
+	state  string           // what STATE in the config becomes; "": state.db in dir
 	drain  time.Duration    // Once's delivery wait; 0 = the default
 	paced  bool             // per-host pacing on (off unless the test is about it)
 	now    func() time.Time // the daemon's clock; nil: time.Now
@@ -174,7 +175,11 @@ func (h *harness) configPath() string { return filepath.Join(h.dir, "newswatch.y
 
 func (h *harness) writeConfig(yaml string) {
 	h.t.Helper()
-	yaml = strings.ReplaceAll(yaml, "STATE", filepath.Join(h.dir, "state.db"))
+	state := h.state
+	if state == "" {
+		state = filepath.Join(h.dir, "state.db")
+	}
+	yaml = strings.ReplaceAll(yaml, "STATE", state)
 	if err := os.WriteFile(h.configPath(), []byte(yaml), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
