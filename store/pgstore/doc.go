@@ -29,6 +29,10 @@
 //     new story into one another replica founded meanwhile (Options.Similar).
 //   - DueAlerts as ClaimDue for this store's owner; marks that check the
 //     claim (ErrLeaseLost).
+//   - Noise control's state (flood.go): holds, releases and flood windows
+//     written in RecordFetch, a window only if still the one its decision
+//     read (FloodKey lock, ErrWindowMoved), so replicas never both post a
+//     window's last single; PostDigest once, whichever replica posts.
 //
 // Times are stored as integer Unix microseconds, as in the SQLite store, so
 // the two schemas hold the same values and migrate-state copies them as they
