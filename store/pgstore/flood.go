@@ -24,6 +24,12 @@ import (
 // state not advanced, so the next fetch decides the article again.
 var ErrWindowMoved = errors.New("flood window changed by another replica")
 
+// ErrDigestChanged is PostDigest's error (wrapped) when the digest holds
+// other articles than its parts were assembled from: another replica held
+// one into it (or moved one out) meanwhile. Nothing is written; the digest
+// stays open, to be assembled again.
+var ErrDigestChanged = errors.New("digest's held articles changed since it was assembled")
+
 // FloodKey is the advisory lock key of a channel's flood window, for
 // LockBands: two replicas writing one channel's window queue there, and
 // the second then sees the first's window (see writeWindow).
@@ -276,7 +282,11 @@ func (s *Store) HeldArticles(ctx context.Context, id int64) ([]flood.Held, error
 // all pending and due now, and the digest marked posted. It reports false,
 // writing nothing, when the digest was posted already (by this or another
 // replica: the row lock of the UPDATE makes the second wait and then find
-// it posted) or is gone. With no parts the digest is only closed.
+// it posted) or is gone. With no parts the digest is only closed. Since
+// another replica may hold an article into the digest after this one read
+// its held articles, the parts' article count (model.Digest.Articles) is
+// checked against the held rows under lock: ErrDigestChanged when they
+// differ, so no held article is marked posted without being shown.
 func (s *Store) PostDigest(ctx context.Context, id int64, parts []model.Alert) (bool, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -290,6 +300,16 @@ func (s *Store) PostDigest(ctx context.Context, id int64, parts []model.Alert) (
 	}
 	if tag.RowsAffected() == 0 {
 		return false, nil
+	}
+	// The UPDATE waited for any recorder that was holding into this digest
+	// (openDigest updates its row); the held rows are locked against a
+	// release moving them. Their count must be what the parts show.
+	var held int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM held WHERE digest_id = $1 FOR UPDATE) h`, id).Scan(&held); err != nil {
+		return false, fmt.Errorf("pgstore: post digest %d: %w", id, err)
+	}
+	if want := partsArticles(parts); held != want {
+		return false, fmt.Errorf("pgstore: post digest %d: %w (%d held, %d in its parts)", id, ErrDigestChanged, held, want)
 	}
 	var first int64
 	for i, a := range parts {
@@ -326,6 +346,15 @@ func (s *Store) PostDigest(ctx context.Context, id int64, parts []model.Alert) (
 		return false, fmt.Errorf("pgstore: post digest %d: commit: %w", id, err)
 	}
 	return true, nil
+}
+
+// partsArticles is how many held articles a digest's parts show (every
+// part carries the whole digest's count); 0 for none.
+func partsArticles(parts []model.Alert) int {
+	if len(parts) == 0 || parts[0].Digest == nil {
+		return 0
+	}
+	return parts[0].Digest.Articles()
 }
 
 // RescheduleDigests sets the due time of open digests (after a reload).

@@ -130,3 +130,70 @@ func TestWindowsChainInOneFetch(t *testing.T) {
 		t.Errorf("pending = %d, want 2", c.Pending)
 	}
 }
+
+// digestParts is a one-part digest of n held articles in #news.
+func digestParts(n int) []model.Alert {
+	return []model.Alert{{Channel: "#news", Digest: &model.Digest{Channel: "#news", Part: 1, Parts: 1, Total: n}}}
+}
+
+// holdIn records item key held in b.
+func holdIn(t *testing.T, s *Store, key string, b flood.Bucket) {
+	t.Helper()
+	res, err := s.RecordFetch(context.Background(), store.Fetch{Source: "f", Records: []store.Record{{
+		Item:  store.Item{Source: "f", Key: key},
+		Holds: []store.Hold{{Bucket: b, Rules: []string{"r"}, Article: model.Article{Title: key}}},
+	}}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("hold %s: %v %+v", key, err, res)
+	}
+}
+
+// TestPostDigestAcrossReplicas: a digest assembled by one replica while
+// another holds an article into it is not posted without that article
+// (ErrDigestChanged, nothing written, still open); and two replicas
+// posting one digest at once post it once.
+func TestPostDigestAcrossReplicas(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	dsn := pgtest.NewDatabase(t)
+	a, b := openTest(t, dsn, Options{}), openTest(t, dsn, Options{})
+	ctx := context.Background()
+	bucket := flood.Bucket{Channel: "#news", Key: flood.FloodKey, Opened: t0, Due: t0.Add(10 * time.Minute)}
+	holdIn(t, a, "one", bucket)
+	open, err := a.OpenDigests(ctx)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open = %+v, %v", open, err)
+	}
+	id := open[0].ID
+	parts := digestParts(1) // assembled from "one"
+	holdIn(t, b, "two", bucket)
+	if ok, err := a.PostDigest(ctx, id, parts); ok || !errors.Is(err, ErrDigestChanged) {
+		t.Fatalf("PostDigest of a stale assembly = %v, %v; want ErrDigestChanged", ok, err)
+	}
+	if c, _ := a.AlertCounts(ctx); c.Pending != 0 {
+		t.Errorf("after the refusal: %d pending, want 0", c.Pending)
+	}
+	if open, _ := a.OpenDigests(ctx); len(open) != 1 {
+		t.Errorf("after the refusal: open %+v, want the digest still open", open)
+	}
+
+	oks := make([]bool, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, s := range []*Store{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			oks[i], errs[i] = s.PostDigest(ctx, id, digestParts(2))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || oks[0] == oks[1] {
+		t.Fatalf("two replicas posting = %v, %v; want exactly one true, no error", oks, errs)
+	}
+	if c, _ := a.AlertCounts(ctx); c.Pending != 1 {
+		t.Errorf("pending = %d, want the digest once", c.Pending)
+	}
+}

@@ -186,19 +186,27 @@ func testPostDigest(t *testing.T, s Store, c *clock) {
 		}
 	}
 
-	// An empty digest is only closed.
-	empty := floodBucket("#e", T0)
-	record(t, s, store.Fetch{Source: "src", Records: []store.Record{holdRec("h2", empty)}})
+	// A digest with no parts is only closed (nothing was held).
+	one := floodBucket("#e", T0)
+	record(t, s, store.Fetch{Source: "src", Records: []store.Record{holdRec("h2", one)}})
 	open, err := s.OpenDigests(ctx)
 	must(t, err)
 	if len(open) != 1 {
 		t.Fatalf("open digests = %+v, want #e's", open)
 	}
-	if ok, err := s.PostDigest(ctx, open[0].ID, nil); err != nil || !ok {
-		t.Errorf("PostDigest with no parts = %v, %v", ok, err)
+	if ok, err := s.PostDigest(ctx, open[0].ID, onePart("#e")); err != nil || !ok {
+		t.Errorf("PostDigest of #e = %v, %v", ok, err)
 	}
-	if n, _ := s.AlertCounts(ctx); n.Pending != 2 {
-		t.Errorf("pending after an empty digest = %d, want 2 (parts 2 and 3)", n.Pending)
+	if n, _ := s.AlertCounts(ctx); n.Pending != 3 {
+		t.Errorf("pending after #e's digest = %d, want 3 (parts 2 and 3, #e's)", n.Pending)
+	}
+	story2 := newStory(t, s, "s2", 2)
+	rec = holdRec("h3", floodBucket("#f", T0))
+	rec.Holds = nil
+	rec.Item.StoryID = story2
+	record(t, s, store.Fetch{Source: "src", Records: []store.Record{rec}})
+	if ok, err := s.PostDigest(ctx, openID(t, s, "#f"), nil); ok || err != nil {
+		t.Errorf("PostDigest of a digest never opened = %v, %v; want false", ok, err)
 	}
 }
 
@@ -295,7 +303,7 @@ func testRescheduleAndPrune(t *testing.T, s Store, c *clock) {
 			cb = b
 		}
 	}
-	if ok, err := s.PostDigest(ctx, cb.ID, nil); err != nil || !ok {
+	if ok, err := s.PostDigest(ctx, cb.ID, onePart("#c")); err != nil || !ok {
 		t.Fatalf("PostDigest = %v, %v", ok, err)
 	}
 	if _, posted, err := s.StoryHeld(ctx, story, "#c"); err != nil || !posted {
@@ -309,4 +317,23 @@ func testRescheduleAndPrune(t *testing.T, s Store, c *clock) {
 	if open, _ := s.OpenDigests(ctx); len(open) != 1 || open[0].Channel != "#d" {
 		t.Errorf("open after prune = %+v, want #d's kept", open)
 	}
+}
+
+// onePart is the one part of a digest of one article in channel.
+func onePart(channel string) []model.Alert {
+	return []model.Alert{{Channel: channel, Digest: &model.Digest{Channel: channel, Part: 1, Parts: 1, Total: 1,
+		Entries: []model.DigestEntry{{Article: model.Article{Title: "t"}}}}}}
+}
+
+// openID is the id of channel's open digest, or 0.
+func openID(t *testing.T, s Store, channel string) int64 {
+	t.Helper()
+	open, err := s.OpenDigests(context.Background())
+	must(t, err)
+	for _, b := range open {
+		if b.Channel == channel {
+			return b.ID
+		}
+	}
+	return 0
 }
