@@ -29,6 +29,28 @@ type Fetch struct {
 	State *FetchState
 }
 
+// Untouched returns f's Seen keys that none of its records writes: their
+// last_seen is set by a touch, since the records' upserts set their own.
+// Both stores use it, so they agree on what a fetch touches.
+func (f Fetch) Untouched() []string {
+	if len(f.Seen) == 0 {
+		return nil
+	}
+	written := make(map[string]bool, len(f.Records))
+	for _, r := range f.Records {
+		if r.Item.Source == f.Source {
+			written[r.Item.Key] = true
+		}
+	}
+	keys := make([]string, 0, len(f.Seen))
+	for _, k := range f.Seen {
+		if k != "" && !written[k] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // touchItemsSQL sets last_seen on lookupChunk keys (unused ones NULL).
 var touchItemsSQL = `UPDATE items SET last_seen = ? WHERE source = ? AND key IN (` + placeholders(lookupChunk) + `)`
 
@@ -259,21 +281,7 @@ func (s *SQLite) recordSavepoint(ctx context.Context, tx *sql.Tx, r Record, now 
 // touch sets last_seen on f's Seen keys that no record of f wrote (the
 // upsert already set theirs).
 func (s *SQLite) touch(ctx context.Context, tx *sql.Tx, f Fetch, now time.Time) error {
-	if len(f.Seen) == 0 {
-		return nil
-	}
-	written := make(map[string]bool, len(f.Records))
-	for _, r := range f.Records {
-		if r.Item.Source == f.Source {
-			written[r.Item.Key] = true
-		}
-	}
-	keys := make([]string, 0, len(f.Seen))
-	for _, k := range f.Seen {
-		if k != "" && !written[k] {
-			keys = append(keys, k)
-		}
-	}
+	keys := f.Untouched()
 	if len(keys) == 0 {
 		return nil
 	}

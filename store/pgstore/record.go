@@ -325,21 +325,7 @@ func isUniqueViolation(err error) bool {
 
 // touch sets last_seen on f's Seen keys that no record of f wrote.
 func (w *recorder) touch(ctx context.Context, f store.Fetch) error {
-	if len(f.Seen) == 0 {
-		return nil
-	}
-	written := make(map[string]bool, len(f.Records))
-	for _, r := range f.Records {
-		if r.Item.Source == f.Source {
-			written[r.Item.Key] = true
-		}
-	}
-	keys := make([]string, 0, len(f.Seen))
-	for _, k := range f.Seen {
-		if k != "" && !written[k] {
-			keys = append(keys, k)
-		}
-	}
+	keys := f.Untouched()
 	if len(keys) == 0 {
 		return nil
 	}
