@@ -285,9 +285,14 @@ type daemonProc struct {
 	code int
 }
 
-func startDaemon(t *testing.T, bin, cfg string, log *os.File) *daemonProc {
+// startDaemon runs the binary under run without start jitter; env is added
+// to the test's environment.
+func startDaemon(t *testing.T, bin, cfg string, log *os.File, env ...string) *daemonProc {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "-config", cfg, "-jitter", "0")
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

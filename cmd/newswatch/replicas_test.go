@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -114,19 +113,8 @@ func startReplica(t *testing.T, bin, cfg, logPath string) *daemonProc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	cmd := exec.Command(bin, "run", "-config", cfg, "-jitter", "0")
-	cmd.Env = append(os.Environ(), "NEWSWATCH_TICK_LEASE=3s", "NEWSWATCH_CLAIM_LEASE=4s")
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &daemonProc{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		p.code = cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() { cmd.Process.Kill(); <-p.done })
+	p := startDaemon(t, bin, cfg, log, "NEWSWATCH_TICK_LEASE=3s", "NEWSWATCH_CLAIM_LEASE=4s")
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
 	return p
 }
 
