@@ -136,20 +136,30 @@ func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
 
 // replicaCollector reports, with PostgreSQL, how many replicas are alive
 // and whether their configs agree, read from the heartbeat rows at scrape
-// time.
+// time, and the statements this replica has sent.
 type replicaCollector struct{ pg *pgstore.Store }
 
 var (
 	replicasAliveDesc = prometheus.NewDesc("newswatch_replicas_alive", "Replicas sharing the database whose heartbeat is recent.", nil, nil)
 	configsAgreeDesc  = prometheus.NewDesc("newswatch_replica_configs_agree", "1 if every alive replica runs the same config file.", nil, nil)
+	dbQueriesDesc     = prometheus.NewDesc("newswatch_db_queries_total",
+		"Statements sent to PostgreSQL by this replica, by op: the table a statement names first (tick_leases, replicas and channel_pacing are the replicas' coordination), tx for BEGIN/COMMIT/SAVEPOINT, lock for advisory locks.", []string{"op"}, nil)
+	dbQuerySecondsDesc = prometheus.NewDesc("newswatch_db_query_seconds_total",
+		"Time this replica spent in PostgreSQL statements, by op, from its side (round trips and lock waits included).", []string{"op"}, nil)
 )
 
 func (c *replicaCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- replicasAliveDesc
 	ch <- configsAgreeDesc
+	ch <- dbQueriesDesc
+	ch <- dbQuerySecondsDesc
 }
 
 func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, q := range c.pg.Queries() {
+		ch <- prometheus.MustNewConstMetric(dbQueriesDesc, prometheus.CounterValue, float64(q.Count), q.Op)
+		ch <- prometheus.MustNewConstMetric(dbQuerySecondsDesc, prometheus.CounterValue, q.Time.Seconds(), q.Op)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rs, err := c.pg.Replicas(ctx)

@@ -63,6 +63,10 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	// The claims of the wire feed's ticks are counted.
+	if !regexp.MustCompile(`(?m)^newswatch_db_queries_total\{op="tick_leases"\} [1-9]`).MatchString(metricsA) {
+		t.Errorf("/metrics counts no tick_leases statements")
+	}
 	if code, _ := get(t, "http://"+addrB+"/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d", code)
 	}

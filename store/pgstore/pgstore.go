@@ -65,6 +65,7 @@ type Store struct {
 	similar     func(a, b []byte) bool
 	foldWithin  time.Duration
 	readOnly    bool
+	queries     *queryCounter
 }
 
 // ErrNotPostgresURL is returned by Open for a DSN that is not a
@@ -100,6 +101,8 @@ func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	queries := newQueryCounter()
+	cfg.ConnConfig.Tracer = queries
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -114,7 +117,7 @@ func open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, now: opts.Now, aliveWithin: opts.AliveWithin, owner: opts.Owner,
-		claimLease: opts.ClaimLease, similar: opts.Similar, foldWithin: opts.FoldWithin, readOnly: opts.ReadOnly}
+		claimLease: opts.ClaimLease, similar: opts.Similar, foldWithin: opts.FoldWithin, readOnly: opts.ReadOnly, queries: queries}
 	if s.aliveWithin <= 0 {
 		s.aliveWithin = DefaultAliveWithin
 	}
