@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -88,7 +89,9 @@ func writeWindow(ctx context.Context, tx pgx.Tx, win store.WindowState) error {
 	default:
 		cur.Start = fromMicros(start)
 	}
-	if !cur.Start.Equal(win.Prev.Start) || cur.Singles != win.Prev.Singles {
+	// Compared as stored: a window opened by this fetch carries the
+	// clock's nanoseconds, the row its microseconds.
+	if !cur.Start.Equal(win.Prev.Start.Truncate(time.Microsecond)) || cur.Singles != win.Prev.Singles {
 		return fmt.Errorf("flood window %s: %w", win.Channel, ErrWindowMoved)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO flood_windows (channel, start, singles) VALUES ($1, $2, $3)

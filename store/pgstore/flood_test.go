@@ -110,9 +110,11 @@ func TestRaceWindowsPostOneLastSingle(t *testing.T) {
 
 // TestWindowsChainInOneFetch: one fetch posting several singles in a
 // channel chains its windows (each record's Prev the last one's window);
-// a record whose Prev is stale fails alone.
+// a record whose Prev is stale fails alone. The window opens at a time
+// finer than the stored microseconds, as the daemon's clock gives it: the
+// second record's Prev is still the window the first wrote.
 func TestWindowsChainInOneFetch(t *testing.T) {
-	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.UTC)
 	s := openTest(t, pgtest.NewDatabase(t), Options{})
 	w := func(n int) flood.Window { return flood.Window{Start: t0, Singles: n} }
 	res, err := s.RecordFetch(context.Background(), store.Fetch{Source: "f", Records: []store.Record{
