@@ -47,12 +47,14 @@ type fetchBatch struct {
 	alerted map[storyChannel]bool
 	// The holding stage (issue 14): the policy in force, each channel's
 	// flood window and the digests not yet posted, as the store had them
-	// and as this fetch's decisions changed them, and the stories this
-	// fetch held per channel.
-	policy  flood.Policy
-	windows map[string]flood.Window
-	buckets []flood.Bucket
-	held    map[storyChannel]flood.Bucket
+	// and as this fetch's decisions changed them (read at the fetch's
+	// first alert: most fetches have none, and on PostgreSQL the read is
+	// two statements), and the stories this fetch held per channel.
+	policy      flood.Policy
+	floodLoaded bool
+	windows     map[string]flood.Window
+	buckets     []flood.Bucket
+	held        map[storyChannel]flood.Bucket
 }
 
 // knownItem is an item known to the store or decided earlier in the batch;
@@ -91,17 +93,13 @@ func (d *Daemon) newBatch(ctx context.Context, cfg *config.Config, fs store.Fetc
 	if err != nil {
 		return nil, err
 	}
-	windows, buckets, err := d.state.FloodState(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("look up flood state: %w", err)
-	}
 	// Sized for the whole fetch: growing these by doubling was most of a
 	// 100,000-item feed's garbage.
 	n := len(arts)
 	// Records are found by index, not copied into the maps: at 100,000
 	// items copies were a third of the batch's memory.
 	b := &fetchBatch{d: d, cfg: cfg, fs: fs, known: known, alerted: map[storyChannel]bool{},
-		policy: policy, windows: windows, buckets: buckets, held: map[storyChannel]flood.Bucket{},
+		policy: policy, held: map[storyChannel]flood.Bucket{},
 		keyRec: make(map[string]int32, n), linkRec: make(map[string]int32, n),
 		recs: make([]store.Record, 0, n), outs: make([]outcome, 0, n), arts: make([]*model.Article, 0, n)}
 	return b, nil
@@ -217,6 +215,9 @@ func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []m
 			return err
 		}
 	}
+	if err := b.loadFlood(ctx); err != nil {
+		return err
+	}
 	shown := *a
 	if shown.Published.IsZero() {
 		shown.Published = rec.Item.FirstSeen // undated or a bad date: when we first saw it
@@ -268,6 +269,19 @@ func (b *fetchBatch) planAlerts(ctx context.Context, a *model.Article, fresh []m
 		case flood.Drop:
 		}
 	}
+	return nil
+}
+
+// loadFlood reads the flood windows and open digests, once per fetch.
+func (b *fetchBatch) loadFlood(ctx context.Context) error {
+	if b.floodLoaded {
+		return nil
+	}
+	windows, buckets, err := b.d.state.FloodState(ctx)
+	if err != nil {
+		return fmt.Errorf("look up flood state: %w", err)
+	}
+	b.windows, b.buckets, b.floodLoaded = windows, buckets, true
 	return nil
 }
 
