@@ -100,13 +100,10 @@ func run() int {
 	printHeader(os.Stdout)
 	for _, n := range ns {
 		for _, r := range rs {
-			passes, rss, err := b.runSetup(ctx, setup{sources: n, replicas: r})
+			rss, err := b.runSetup(ctx, setup{sources: n, replicas: r}, func(p pass) { printPass(os.Stdout, n, r, p) })
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "replicabench: %d sources, %d replicas: %v\n", n, r, err)
 				return 1
-			}
-			for _, p := range passes {
-				printPass(os.Stdout, n, r, p)
 			}
 			fmt.Printf("    peak RSS per replica:")
 			for _, v := range rss {

@@ -46,26 +46,26 @@ type replica struct {
 }
 
 // runSetup creates a database, starts the replicas on it, lets the start
-// pass (every source is new) finish, measures ticks passes, stops the
-// replicas and drops the database.
-func (b *bench) runSetup(ctx context.Context, s setup) (passes []pass, rss []int64, err error) {
+// pass (every source is new) finish, measures ticks passes (each given to
+// report as it ends), stops the replicas and drops the database.
+func (b *bench) runSetup(ctx context.Context, s setup, report func(pass)) (rss []int64, err error) {
 	dsn, drop, err := b.createDatabase(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer drop()
 	db, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer db.Close(context.Background())
 	dir, err := os.MkdirTemp(b.dir, fmt.Sprintf("s%d-r%d-", s.sources, s.replicas))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cfg := filepath.Join(dir, "newswatch.yaml")
 	if err := os.WriteFile(cfg, []byte(b.config(dsn, s.sources)), 0o600); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var reps []*replica
 	defer func() {
@@ -79,21 +79,21 @@ func (b *bench) runSetup(ctx context.Context, s setup) (passes []pass, rss []int
 	for i := range s.replicas {
 		r, err := b.startReplica(dir, cfg, i)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		reps = append(reps, r)
 	}
 	for _, r := range reps {
 		if err := waitReady(ctx, r); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	// The start pass: every source is new to every replica, fetched at once.
 	p, err := b.measure(ctx, db, reps, meters, "start", t0, s.sources, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	passes = append(passes, p)
+	report(p)
 	for i := range b.ticks {
 		tick := time.Now().Truncate(b.every).Add(b.every)
 		if time.Until(tick) < 5*time.Second {
@@ -101,24 +101,24 @@ func (b *bench) runSetup(ctx context.Context, s setup) (passes []pass, rss []int
 		}
 		before, err := scrapeAll(ctx, reps)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		select {
 		case <-time.After(time.Until(tick)):
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, ctx.Err()
 		}
 		b.feeds.reset()
 		p, err := b.measure(ctx, db, reps, b.startMeters(ctx, db, reps), fmt.Sprintf("tick %d", i+1), tick, s.sources, &before)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		passes = append(passes, p)
+		report(p)
 	}
 	for _, r := range reps {
 		rss = append(rss, peakRSS(r.cmd.Process.Pid))
 	}
-	return passes, rss, nil
+	return rss, nil
 }
 
 // meters are the CPU meters of one pass.

@@ -17,6 +17,18 @@ import (
 
 const itemColumns = `source, key, canonical_link, content_hash, rules, story_id, published, first_seen`
 
+// planEach is the exec mode of statements whose best plan depends on how
+// big a growing table is (= ANY over items and story_bands). By default pgx
+// prepares a statement once per connection, and PostgreSQL then keeps a
+// generic plan chosen at its sixth run: chosen while the table was small
+// (a fresh database, or a server whose autovacuum has not analysed it
+// since) it is a sequential scan for the connection's life, and the look-up
+// grows with the table (docs/benchmarks.md, "Several replicas on
+// PostgreSQL"). In this mode the statement is planned with its values at
+// every run (the unnamed statement; its description is cached, so still
+// one round trip).
+const planEach = pgx.QueryExecModeCacheDescribe
+
 // knownSQL finds a fetch's items by (source, key) and, from any source, by
 // canonical link: the first seen item with each link (then by source and
 // key, as the SQLite store orders them). The first column says which half
@@ -31,7 +43,7 @@ const knownSQL = `SELECT FALSE, ` + itemColumns + ` FROM items WHERE source = $1
 // source) with each canonical link. Empty keys and links are ignored.
 func (s *Store) KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error) {
 	k := store.Known{ByKey: map[string]store.Item{}, ByLink: map[string]store.Item{}}
-	rows, err := s.pool.Query(ctx, knownSQL, source, nonEmpty(keys), nonEmpty(links))
+	rows, err := s.pool.Query(ctx, knownSQL, planEach, source, nonEmpty(keys), nonEmpty(links))
 	if err != nil {
 		return store.Known{}, fmt.Errorf("pgstore: known items %s: %w", source, err)
 	}
@@ -167,7 +179,7 @@ func (s *Store) TouchLinks(ctx context.Context, links []string) error {
 	if len(links) == 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE items SET last_seen = $1 WHERE canonical_link = ANY($2)`,
+	if _, err := s.pool.Exec(ctx, `UPDATE items SET last_seen = $1 WHERE canonical_link = ANY($2)`, planEach,
 		micros(s.writeNow()), links); err != nil {
 		return fmt.Errorf("pgstore: touch links: %w", err)
 	}

@@ -49,7 +49,7 @@ func candidates(ctx context.Context, q querier, bands []int64, since time.Time) 
 	if len(bands) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, candidatesSQL, bands, micros(since))
+	rows, err := q.Query(ctx, candidatesSQL, planEach, bands, micros(since))
 	if err != nil {
 		return nil, err
 	}
