@@ -40,6 +40,7 @@ import (
 type bench struct {
 	bin, pg, dir, profile string
 	every, startLimit     time.Duration
+	jitter                time.Duration
 	ticks                 int
 	feeds                 *feedServer
 }
@@ -54,6 +55,7 @@ func run() int {
 	latency := flag.Duration("latency", 20*time.Millisecond, "fixture server's delay before each answer")
 	flag.IntVar(&b.ticks, "ticks", 2, "scheduled passes measured after the start pass")
 	flag.DurationVar(&b.every, "every", time.Minute, "the sources' schedule (@every); a pass must fit in it")
+	flag.DurationVar(&b.jitter, "jitter", 0, "the replicas' -jitter (the daemon's default is 15s)")
 	flag.DurationVar(&b.startLimit, "start-limit", 5*time.Minute, "longest the start pass may take")
 	flag.StringVar(&b.bin, "bin", "", "newswatch binary (default: go build ./cmd/newswatch)")
 	flag.StringVar(&b.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "administrative database (CREATE DATABASE allowed)")
@@ -128,15 +130,15 @@ func ints(s string) ([]int, error) {
 }
 
 func printHeader(w io.Writer) {
-	fmt.Fprintln(w, "sources replicas pass    | time    done | fetched 304 articles | db-cpu pg-cpu nw-cpu bench-cpu | queries q/feed q/article | coord q/feed coord ms/feed | db ms/feed db ms/article")
+	fmt.Fprintln(w, "sources replicas pass    | time    99%    done | fetched 304 articles | db-cpu pg-cpu nw-cpu bench-cpu | queries q/feed q/article | coord q/feed coord ms/feed | db ms/feed db ms/article")
 }
 
 func printPass(w io.Writer, sources, replicas int, p pass) {
 	q, _ := p.queries.total()
 	cq, csecs := p.queries.of(coordination)
 	feeds := float64(p.fetched + p.notModified)
-	fmt.Fprintf(w, "%7d %8d %-7s | %6.1fs %-4v | %7d %3d %8d | %5.1fs %5.1fs %5.1fs %5.1fs | %7.0f %6.1f %9.1f | %7.2f %13.3f | %10.3f %13.3f\n",
-		sources, replicas, p.name, p.took.Seconds(), p.done, p.fetched, p.notModified, p.articles,
+	fmt.Fprintf(w, "%7d %8d %-7s | %6.1fs %5.1fs %-4v | %7d %3d %8d | %5.1fs %5.1fs %5.1fs %5.1fs | %7.0f %6.1f %9.1f | %7.2f %13.3f | %10.3f %13.3f\n",
+		sources, replicas, p.name, p.took.Seconds(), p.took99.Seconds(), p.done, p.fetched, p.notModified, p.articles,
 		p.dbCPU.Seconds(), p.pgCPU.Seconds(), p.replicaCPU.Seconds(), p.benchCPU.Seconds(),
 		q, per(q, feeds), per(q, float64(p.articles)), per(cq, feeds), 1000*per(csecs, feeds),
 		1000*per(p.dbCPU.Seconds(), feeds), 1000*per(p.dbCPU.Seconds(), float64(p.articles)))

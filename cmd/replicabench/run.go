@@ -27,6 +27,7 @@ type pass struct {
 	name         string
 	tick         time.Time
 	took         time.Duration // tick to the last feed's state committed
+	took99       time.Duration // tick to 99% of them
 	done         bool          // every source recorded within the period
 	fetched      int64         // 200s served
 	notModified  int64
@@ -99,14 +100,17 @@ func (b *bench) runSetup(ctx context.Context, s setup, report func(pass)) (rss [
 		if time.Until(tick) < 5*time.Second {
 			tick = tick.Add(b.every) // room to take the counts before it
 		}
+		// The counts just before the tick: a tick between them and the
+		// measured one would be counted with it.
+		if err := sleepUntil(ctx, tick.Add(-3*time.Second)); err != nil {
+			return nil, err
+		}
 		before, err := scrapeAll(ctx, reps)
 		if err != nil {
 			return nil, err
 		}
-		select {
-		case <-time.After(time.Until(tick)):
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := sleepUntil(ctx, tick); err != nil {
+			return nil, err
 		}
 		b.feeds.reset()
 		p, err := b.measure(ctx, db, reps, b.startMeters(ctx, db, reps), fmt.Sprintf("tick %d", i+1), tick, s.sources, &before)
@@ -119,6 +123,15 @@ func (b *bench) runSetup(ctx context.Context, s setup, report func(pass)) (rss [
 		rss = append(rss, peakRSS(r.cmd.Process.Pid))
 	}
 	return rss, nil
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	select {
+	case <-time.After(time.Until(t)):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // meters are the CPU meters of one pass.
@@ -174,6 +187,9 @@ func (b *bench) measure(ctx context.Context, db *pgx.Conn, reps []*replica, m *m
 		m.pg.sample(postgresPIDs())
 		m.replicas.sample(replicaPIDs(reps))
 		now := time.Now()
+		if p.took99 == 0 && n*100 >= sources*99 {
+			p.took99 = now.Sub(since)
+		}
 		if n >= sources || now.After(deadline) {
 			p.took, p.done = now.Sub(since), n >= sources
 			break
@@ -241,9 +257,9 @@ func (b *bench) config(dsn string, sources int) string {
 	return c.String()
 }
 
-// startReplica runs the binary's daemon without start jitter (a pass is
-// then the time the replicas need, not the jitter's spread), its output
-// in dir. With -profile the first replica writes a CPU profile.
+// startReplica runs the binary's daemon, by default without start jitter
+// (a pass is then the time the replicas need, not the jitter's spread),
+// its output in dir. With -profile the first replica writes a CPU profile.
 func (b *bench) startReplica(dir, cfg string, i int) (*replica, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -251,7 +267,7 @@ func (b *bench) startReplica(dir, cfg string, i int) (*replica, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(b.bin, "run", "-config", cfg, "-jitter", "0")
+	cmd := exec.Command(b.bin, "run", "-config", cfg, "-jitter", b.jitter.String())
 	cmd.Env = append(os.Environ(), "NWBENCH_LISTEN="+addr)
 	if b.profile != "" && i == 0 {
 		cmd.Env = append(cmd.Env, "NEWSWATCH_CPUPROFILE="+b.profile)
