@@ -3,18 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/store/pgstore"
 	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
@@ -34,24 +35,8 @@ func TestReplicasEndToEnd(t *testing.T) {
 	slack := newCrashSlack(t)
 	slack.accept = 30 * time.Millisecond
 	feeds := newCrashFeeds(t, rand.New(rand.NewPCG(13, 13)), crashKeywords, 4, 2)
-	var mu sync.Mutex
-	hits := map[string]int{}
-	counted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits[r.URL.Path]++
-		mu.Unlock()
-		feeds.serve(w, r)
-	}))
-	defer counted.Close()
-	cfgPath := writeCrashConfig(t, dir, counted.URL, slack.URL, crashKeywords, false)
-	cfg, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), "state: "+filepath.Join(dir, "state.db"), "state: "+dsn, 1))
-	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	counted := newCountedFeeds(t, feeds)
+	cfgPath := writeReplicaConfig(t, dir, counted.URL, slack.URL, dsn, "")
 	start := time.Now()
 	procs := make([]*daemonProc, 3)
 	for i := range procs {
@@ -63,15 +48,92 @@ func TestReplicasEndToEnd(t *testing.T) {
 	time.Sleep(time.Second)
 	procs[1] = startReplica(t, bin, cfgPath, filepath.Join(dir, "replica1-again.log"))
 
-	want := 0
-	for _, st := range feeds.stories {
-		want += len(st)
-	}
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
-		if len(deliveredTitles(slack, false)) >= want && feeds.revealed() > 4 && pending(t, dsn) == 0 {
-			break
+	waitDelivered(slack, feeds, dsn, 60*time.Second)
+	stopReplicas(t, procs)
+	elapsed := time.Since(start)
+	checkReplicaRun(t, slack, feeds, dsn)
+	counted.checkOncePerTick(t, elapsed)
+	t.Logf("%d stories in %s; fetches per feed %v", storyCount(feeds), elapsed.Round(time.Millisecond), counted.counts())
+}
+
+// countedFeeds serves the crash test's feeds and counts the requests per
+// feed, to check that the replicas fetch each feed once per tick.
+type countedFeeds struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func newCountedFeeds(t *testing.T, feeds *crashFeeds) *countedFeeds {
+	c := &countedFeeds{hits: map[string]int{}}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.hits[r.URL.Path]++
+		c.mu.Unlock()
+		feeds.serve(w, r)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *countedFeeds) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.hits)
+}
+
+// checkOncePerTick: with "@every 1s", one fetch a tick, plus a boundary's.
+func (c *countedFeeds) checkOncePerTick(t *testing.T, elapsed time.Duration) {
+	t.Helper()
+	for path, n := range c.counts() {
+		if max := int(elapsed/time.Second) + 2; n > max {
+			t.Errorf("%s fetched %d times in %s, want at most %d (one per tick)", path, n, elapsed.Round(time.Millisecond), max)
 		}
 	}
+}
+
+// writeReplicaConfig is the crash test's config (bot token, every story
+// its own alert, "@every 1s") on the database dsn, serving HTTP on listen
+// ("" none).
+func writeReplicaConfig(t *testing.T, dir, feedURL, slackURL, dsn, listen string) string {
+	t.Helper()
+	path := writeCrashConfig(t, dir, feedURL, slackURL, crashKeywords, false)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(cfg), "state: "+filepath.Join(dir, "state.db"), "state: "+dsn, 1)
+	s = strings.Replace(s, `listen: ""`, fmt.Sprintf("listen: %q", listen), 1)
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func storyCount(feeds *crashFeeds) int {
+	n := 0
+	for _, st := range feeds.stories {
+		n += len(st)
+	}
+	return n
+}
+
+// waitDelivered waits, up to timeout, until every story is in Slack, the
+// feeds have published all of them and the outbox has nothing pending.
+func waitDelivered(slack *crashSlack, feeds *crashFeeds, dsn string, timeout time.Duration) {
+	perKeyword := len(feeds.stories[crashKeywords[0]])
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if len(deliveredTitles(slack, false)) >= storyCount(feeds) && feeds.revealed() > perKeyword {
+			if c, err := outboxCounts(dsn); err == nil && c.Pending == 0 {
+				return
+			}
+		}
+	}
+}
+
+// stopReplicas sends every replica SIGTERM and requires exit code 0.
+func stopReplicas(t *testing.T, procs []*daemonProc) {
+	t.Helper()
 	for _, p := range procs {
 		p.signal(syscall.SIGTERM)
 	}
@@ -81,8 +143,12 @@ func TestReplicasEndToEnd(t *testing.T) {
 			t.Errorf("replica %d: exit code %d after SIGTERM", i, p.code)
 		}
 	}
-	elapsed := time.Since(start)
+}
 
+// checkReplicaRun: every story posted exactly once, every copy threaded
+// once under its story's post, and the outbox has every alert sent.
+func checkReplicaRun(t *testing.T, slack *crashSlack, feeds *crashFeeds, dsn string) {
+	t.Helper()
 	got := deliveredTitles(slack, false)
 	for kw, stories := range feeds.stories {
 		for i := range stories {
@@ -92,16 +158,11 @@ func TestReplicasEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	checkThreads(t, slack)
-	mu.Lock()
-	defer mu.Unlock()
-	// "@every 1s": one fetch a tick, plus a boundary's.
-	for path, n := range hits {
-		if max := int(elapsed/time.Second) + 2; n > max {
-			t.Errorf("%s fetched %d times in %s, want at most %d (one per tick)", path, n, elapsed.Round(time.Millisecond), max)
-		}
+	checkThreads(t, slack, feeds)
+	c, err := outboxCounts(dsn)
+	if want := storyCount(feeds) + feeds.copies*len(feeds.stories); err != nil || c.Pending != 0 || c.Failed != 0 || c.Sent != want {
+		t.Errorf("outbox %+v (err %v), want all %d alerts sent", c, err, want)
 	}
-	t.Logf("%d stories in %s; fetches per feed %v", want, elapsed.Round(time.Millisecond), hits)
 }
 
 // startReplica runs the binary as one replica, without start jitter and
@@ -118,42 +179,47 @@ func startReplica(t *testing.T, bin, cfg, logPath string) *daemonProc {
 	return p
 }
 
-func pending(t *testing.T, dsn string) int {
+func outboxCounts(dsn string) (store.AlertCounts, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	pg, err := pgstore.Open(ctx, dsn, pgstore.Options{ReadOnly: true})
 	if err != nil {
-		return -1
+		return store.AlertCounts{}, err
 	}
 	defer pg.Close()
-	c, err := pg.AlertCounts(ctx)
-	if err != nil {
-		return -1
-	}
-	return c.Pending
+	return pg.AlertCounts(ctx)
 }
 
-// checkThreads: every reply is in the thread of a top-level post, and no
-// story has two threads.
-func checkThreads(t *testing.T, s *crashSlack) {
+// checkThreads: each copy (the copies feed republishes a keyword's first
+// feeds.copies stories) is one reply, in the thread of its story's post.
+func checkThreads(t *testing.T, s *crashSlack, feeds *crashFeeds) {
+	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var tops []string
+	posts := map[string]string{} // ts -> story key
 	for _, m := range s.msgs {
 		if m.threadTS == "" {
-			tops = append(tops, m.ts)
+			posts[m.ts] = storyOf(m.text)
 		}
 	}
-	replies := 0
+	replies := map[string]int{}
 	for _, m := range s.msgs {
-		if m.threadTS != "" {
-			replies++
-			if !slices.Contains(tops, m.threadTS) {
-				t.Errorf("reply %q threads under %s, which is no post", m.text, m.threadTS)
-			}
+		if m.threadTS == "" {
+			continue
+		}
+		key := storyOf(m.text)
+		if posts[m.threadTS] != key {
+			t.Errorf("reply %q threads under %s, which is not its story's post (%q)", m.text, m.threadTS, posts[m.threadTS])
+		}
+		replies[key]++
+	}
+	want := map[string]int{}
+	for kw := range feeds.stories {
+		for i := range feeds.copies {
+			want[fmt.Sprintf("%s dispatch %d", kw, i)] = 1
 		}
 	}
-	if replies == 0 {
-		t.Error("no copy was threaded (the copies feed republishes stories)")
+	if !maps.Equal(replies, want) {
+		t.Errorf("thread replies per story %v, want one per copy %v", replies, want)
 	}
 }
