@@ -178,12 +178,24 @@ func (d *Deliverer) Wake() {
 // Slack is receiving is not cut off (it would be posted again after the
 // restart). Outbox errors are logged and retried on the next pass.
 func (d *Deliverer) Run(ctx, send context.Context) error {
+	failed := 0 // passes in a row that could not read the outbox
 	for ctx.Err() == nil {
-		if err := d.dispatch(ctx, send); err != nil && ctx.Err() == nil {
+		err := d.dispatch(ctx, send)
+		if err != nil && ctx.Err() == nil {
 			d.log.Error("notifier: delivery pass failed", "error", err)
 		}
 		d.logLaneErrors()
-		d.idle(ctx, d.untilNext(ctx))
+		wait, ok := d.untilNext(ctx)
+		if ok && err == nil {
+			failed = 0
+		} else {
+			// The outbox did not answer (its database is down): look again
+			// soon, not after a PollInterval, so delivery resumes within
+			// seconds of its return even when no new alert wakes us.
+			wait = min(wait, outboxRetry(failed))
+			failed++
+		}
+		d.idle(ctx, wait)
 	}
 	d.lanesWG.Wait()
 	d.logLaneErrors()
@@ -329,19 +341,29 @@ func (d *Deliverer) logLaneErrors() {
 	}
 }
 
-// untilNext is how long Run sleeps after a pass.
-func (d *Deliverer) untilNext(ctx context.Context) time.Duration {
-	next, ok, err := d.nextDue(ctx)
+// untilNext is how long Run sleeps after a pass; ok is false when the
+// outbox could not say.
+func (d *Deliverer) untilNext(ctx context.Context) (wait time.Duration, ok bool) {
+	next, pending, err := d.nextDue(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("notifier: next due alert", "error", err)
 		}
-		return d.o.PollInterval
+		return d.o.PollInterval, false
 	}
-	if !ok {
-		return d.o.PollInterval
+	if !pending {
+		return d.o.PollInterval, true
 	}
-	return min(max(next.Sub(d.o.Now()), minIdle), d.o.PollInterval)
+	return min(max(next.Sub(d.o.Now()), minIdle), d.o.PollInterval), true
+}
+
+// maxOutboxRetry caps the wait between passes while the outbox fails.
+const maxOutboxRetry = 5 * time.Second
+
+// outboxRetry is the wait after the failed-th failed pass in a row
+// (from 0): minIdle, doubling up to maxOutboxRetry.
+func outboxRetry(failed int) time.Duration {
+	return min(minIdle<<min(failed, 8), maxOutboxRetry)
 }
 
 func (d *Deliverer) nextDue(ctx context.Context) (time.Time, bool, error) {
