@@ -119,16 +119,18 @@ func storyCount(feeds *crashFeeds) int {
 }
 
 // waitDelivered waits, up to timeout, until every story is in Slack, the
-// feeds have published all of them and the outbox has nothing pending.
-func waitDelivered(slack *crashSlack, feeds *crashFeeds, dsn string, timeout time.Duration) {
+// feeds have published all of them and the outbox has nothing pending;
+// false if that did not happen in time.
+func waitDelivered(slack *crashSlack, feeds *crashFeeds, dsn string, timeout time.Duration) bool {
 	perKeyword := len(feeds.stories[crashKeywords[0]])
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 		if len(deliveredTitles(slack, false)) >= storyCount(feeds) && feeds.revealed() > perKeyword {
 			if c, err := outboxCounts(dsn); err == nil && c.Pending == 0 {
-				return
+				return true
 			}
 		}
 	}
+	return false
 }
 
 // stopReplicas sends every replica SIGTERM and requires exit code 0.
