@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,60 +25,35 @@ import (
 // replica while the database is down and passes again after; every
 // replica claims ticks again.
 func TestReplicasDatabaseRestart(t *testing.T) {
-	bin := newswatchBinary(t)
 	cluster := pgtest.NewCluster(t)
-	dir := t.TempDir()
-	slack := newCrashSlack(t)
-	slack.accept = 30 * time.Millisecond
-	feeds := newCrashFeeds(t, rand.New(rand.NewPCG(17, 17)), crashKeywords, 10, 2)
-	counted := newCountedFeeds(t, feeds)
-	cfgPath := writeReplicaConfig(t, dir, counted.URL, slack.URL, cluster.URL, "127.0.0.1:0")
-	start := time.Now()
-	procs := make([]*daemonProc, 3)
-	logs := make([]string, len(procs))
-	for i := range procs {
-		logs[i] = filepath.Join(dir, fmt.Sprintf("replica%d.log", i))
-		procs[i] = startReplica(t, bin, cfgPath, logs[i])
-	}
-	defer func() {
-		if t.Failed() {
-			for _, l := range logs {
-				b, _ := os.ReadFile(l)
-				t.Logf("%s (last 3 KiB):\n%s", filepath.Base(l), b[max(0, len(b)-3072):])
-			}
-		}
-	}()
-	addrs := listenAddrs(t, logs)
+	r := startReplicaRun(t, cluster.URL, 17, 10, "127.0.0.1:0")
+	addrs := listenAddrs(t, r.logs)
 
-	waitPosts(t, slack, 4)
-	stopUnderPost(t, slack, func() { cluster.Stop(pgtest.Immediate) })
+	waitPosts(t, r.slack, 4)
+	stopUnderPost(t, r.slack, func() { cluster.Stop(pgtest.Immediate) })
 	time.Sleep(500 * time.Millisecond)
 	checkReadyz(t, addrs, http.StatusServiceUnavailable, "while the database is down")
 	time.Sleep(2500 * time.Millisecond) // across ticks; stories keep appearing
 	cluster.Start()
 	checkReadyz(t, addrs, http.StatusOK, "after the database returned")
 
-	waitPosts(t, slack, postCount(slack)+4)
-	stopUnderPost(t, slack, func() { cluster.Stop(pgtest.Fast) })
+	waitPosts(t, r.slack, postCount(r.slack)+4)
+	stopUnderPost(t, r.slack, func() { cluster.Stop(pgtest.Fast) })
 	time.Sleep(1500 * time.Millisecond)
 	cluster.Start()
 	back := time.Now()
 	checkReadyz(t, addrs, http.StatusOK, "after the second restart")
-
 	// What is left takes about 10 s of Slack's pacing; 30 s is well past
 	// that, and short of a replica's 30 s outbox poll interval: a replica
 	// that slept it out after the outage, instead of looking again soon,
 	// fails here.
-	if !waitDelivered(slack, feeds, cluster.URL, 30*time.Second) {
+	if !waitDelivered(r.slack, r.feeds, cluster.URL, 30*time.Second) {
 		t.Errorf("not every alert delivered within 30 s of the database's return")
 	}
 	drained := time.Since(back)
-	stopReplicas(t, procs)
-	elapsed := time.Since(start)
-	checkReplicaRun(t, slack, feeds, cluster.URL)
-	counted.checkOncePerTick(t, elapsed)
+	elapsed := r.finish(t)
 	adopted := 0
-	for _, l := range logs {
+	for _, l := range r.logs {
 		b, _ := os.ReadFile(l)
 		if !strings.Contains(string(b), "claiming ticks again") {
 			t.Errorf("%s: the replica did not claim ticks again after the restarts", filepath.Base(l))
@@ -88,7 +61,7 @@ func TestReplicasDatabaseRestart(t *testing.T) {
 		adopted += strings.Count(string(b), "earlier post found in Slack")
 	}
 	t.Logf("%d stories, %d posts (%d adopted after a lookup) in %s, the last %s after the database's second return; fetches per feed %v",
-		storyCount(feeds), postCount(slack), adopted, elapsed.Round(time.Millisecond), drained.Round(time.Millisecond), counted.counts())
+		storyCount(r.feeds), postCount(r.slack), adopted, elapsed.Round(time.Millisecond), drained.Round(time.Millisecond), r.counted.counts())
 }
 
 var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)

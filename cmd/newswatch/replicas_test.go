@@ -29,31 +29,66 @@ import (
 // shortened (NEWSWATCH_TICK_LEASE, NEWSWATCH_CLAIM_LEASE) so that what the
 // killed replica held passes to the others within the test.
 func TestReplicasEndToEnd(t *testing.T) {
-	bin := newswatchBinary(t)
-	dsn := pgtest.NewDatabase(t)
-	dir := t.TempDir()
-	slack := newCrashSlack(t)
-	slack.accept = 30 * time.Millisecond
-	feeds := newCrashFeeds(t, rand.New(rand.NewPCG(13, 13)), crashKeywords, 4, 2)
-	counted := newCountedFeeds(t, feeds)
-	cfgPath := writeReplicaConfig(t, dir, counted.URL, slack.URL, dsn, "")
-	start := time.Now()
-	procs := make([]*daemonProc, 3)
-	for i := range procs {
-		procs[i] = startReplica(t, bin, cfgPath, filepath.Join(dir, fmt.Sprintf("replica%d.log", i)))
-	}
+	r := startReplicaRun(t, pgtest.NewDatabase(t), 13, 4, "")
 	time.Sleep(2500 * time.Millisecond)
-	procs[1].signal(syscall.SIGKILL)
-	<-procs[1].done
+	r.procs[1].signal(syscall.SIGKILL)
+	<-r.procs[1].done
 	time.Sleep(time.Second)
-	procs[1] = startReplica(t, bin, cfgPath, filepath.Join(dir, "replica1-again.log"))
+	r.procs[1] = startReplica(t, r.bin, r.cfg, filepath.Join(r.dir, "replica1-again.log"))
 
-	waitDelivered(slack, feeds, dsn, 60*time.Second)
-	stopReplicas(t, procs)
-	elapsed := time.Since(start)
-	checkReplicaRun(t, slack, feeds, dsn)
-	counted.checkOncePerTick(t, elapsed)
-	t.Logf("%d stories in %s; fetches per feed %v", storyCount(feeds), elapsed.Round(time.Millisecond), counted.counts())
+	waitDelivered(r.slack, r.feeds, r.dsn, 60*time.Second)
+	elapsed := r.finish(t)
+	t.Logf("%d stories in %s; fetches per feed %v", storyCount(r.feeds), elapsed.Round(time.Millisecond), r.counted.counts())
+}
+
+// replicaRun is three replicas of the built binary on the database dsn,
+// with the crash test's feeds (counted) and fake Slack.
+type replicaRun struct {
+	bin, dir, cfg, dsn string
+	slack              *crashSlack
+	feeds              *crashFeeds
+	counted            *countedFeeds
+	start              time.Time
+	procs              []*daemonProc
+	logs               []string
+}
+
+// startReplicaRun starts the replicas: perKeyword stories per keyword from
+// seed, HTTP on listen ("" none). On failure the test logs the end of each
+// replica's log.
+func startReplicaRun(t *testing.T, dsn string, seed uint64, perKeyword int, listen string) *replicaRun {
+	t.Helper()
+	r := &replicaRun{bin: newswatchBinary(t), dir: t.TempDir(), dsn: dsn, slack: newCrashSlack(t)}
+	r.slack.accept = 30 * time.Millisecond
+	r.feeds = newCrashFeeds(t, rand.New(rand.NewPCG(seed, seed)), crashKeywords, perKeyword, 2)
+	r.counted = newCountedFeeds(t, r.feeds)
+	r.cfg = writeReplicaConfig(t, r.dir, r.counted.URL, r.slack.URL, dsn, listen)
+	r.start = time.Now()
+	for i := range 3 {
+		r.logs = append(r.logs, filepath.Join(r.dir, fmt.Sprintf("replica%d.log", i)))
+		r.procs = append(r.procs, startReplica(t, r.bin, r.cfg, r.logs[i]))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range r.logs {
+				b, _ := os.ReadFile(l)
+				t.Logf("%s (last 3 KiB):\n%s", filepath.Base(l), b[max(0, len(b)-3072):])
+			}
+		}
+	})
+	return r
+}
+
+// finish stops the replicas with SIGTERM and checks the run: every story
+// and copy delivered once, each feed fetched once per tick. It returns how
+// long the run took.
+func (r *replicaRun) finish(t *testing.T) time.Duration {
+	t.Helper()
+	stopReplicas(t, r.procs)
+	elapsed := time.Since(r.start)
+	checkReplicaRun(t, r.slack, r.feeds, r.dsn)
+	r.counted.checkOncePerTick(t, elapsed)
+	return elapsed
 }
 
 // countedFeeds serves the crash test's feeds and counts the requests per
