@@ -114,6 +114,6 @@ func (h *tickHold) lose(step string) {
 		level = slog.LevelWarn
 	}
 	h.r.log.Log(context.Background(), level,
-		"tick lease lost to another replica: the fetch outlived it, so its fetch state does not replace the newer one (its items are still recorded)",
+		"tick lease lost to another replica: the fetch outlived it, so its fetch state does not replace the newer one",
 		"source", h.source, "tick", h.fence.Tick.Format(time.RFC3339), "noticed_at", step)
 }
