@@ -53,19 +53,7 @@ func TestDigestChangedByAnotherReplica(t *testing.T) {
 	srv := newFeedServer(t)
 	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
 	srv.set("/wire.xml", "application/rss+xml", rss(distinctItems(srv, "f", 5, clock.now().Add(-time.Hour))...))
-	h := newClockHarnessOn(t, `
-state: STATE
-listen: ""
-flood:
-  burst: 3
-  window: 10m
-sources:
-  - name: wire
-    feed: `+srv.URL+`/wire.xml
-rules:
-  - name: kremlin
-    query: Kremlin
-`, clock, dsn)
+	h := newClockHarnessOn(t, floodCapConfig(srv.URL), clock, dsn)
 	if code := h.once(); code != ExitDelivered {
 		t.Fatalf("first pass: once = %d", code)
 	}

@@ -13,7 +13,7 @@ import (
 // TestFencedStateNeedsTheLease: a fence names an owner and a tick (the
 // contract's FencedFetchState has the lease lost to another replica); a write
 // fenced by a lease never taken, by another owner's, or by an earlier tick
-// of the same owner is refused, and b's own next tick's write is not.
+// of the same owner is refused, and its live lease's write is not.
 func TestFencedStateNeedsTheLease(t *testing.T) {
 	t.Parallel()
 	c := newClock()
