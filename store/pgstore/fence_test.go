@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/newswatch/newswatch/store"
 	"github.com/newswatch/newswatch/store/pgstore/pgtest"
 )
@@ -51,5 +53,35 @@ func claim(t *testing.T, s *Store, tick time.Time, owner string) {
 	won, err := s.ClaimTick(context.Background(), "feed", tick, owner, time.Minute)
 	if err != nil || !won {
 		t.Fatalf("%s claims %v = %v, %v; want a win", owner, tick, won, err)
+	}
+}
+
+// TestFencedWriteLocksTheLease: until a fenced write commits, its lease
+// row is share-locked, so a claim of the next tick (an UPDATE of that row)
+// waits for the write and then reads its state, never an older one.
+func TestFencedWriteLocksTheLease(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, pgtest.NewDatabase(t), Options{})
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	claim(t, s, t0, "a")
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := saveState(ctx, tx, store.FetchState{Source: "feed", ETag: "a", Fence: &store.Fence{Owner: "a", Tick: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	const lockRow = `SELECT 1 FROM tick_leases WHERE source = 'feed' FOR UPDATE NOWAIT`
+	var pe *pgconn.PgError
+	if _, err := s.Pool().Exec(ctx, lockRow); !errors.As(err, &pe) || pe.Code != "55P03" {
+		t.Errorf("lease row during the fenced write: %v, want it locked (55P03)", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, lockRow); err != nil {
+		t.Errorf("lease row after the commit: %v, want it free", err)
 	}
 }
