@@ -170,7 +170,7 @@ func (c *Cluster) initdb() {
 // cut; a process crash keeps it, the WAL being in the page cache).
 func (c *Cluster) configure() {
 	conf := fmt.Sprintf("\n# pgtest\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
-		"fsync = off\nfull_page_writes = off\nmax_connections = 100\n", c.port, c.dir)
+		"fsync = off\nfull_page_writes = off\n", c.port, c.dir)
 	f, err := os.OpenFile(filepath.Join(c.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		c.t.Fatalf("pgtest: %v", err)
