@@ -166,8 +166,9 @@ func (c *Cluster) initdb() {
 
 // configure appends the test settings to postgresql.conf: loopback only,
 // the socket in the cluster's directory (not /var/run/postgresql, the
-// machine server's), and no fsync (a test's data need not survive a power
-// cut; a process crash keeps it, the WAL being in the page cache).
+// machine server's), and no fsync or full-page writes (a test's data need
+// not survive a power cut; a process crash keeps it, the WAL being in the
+// page cache).
 func (c *Cluster) configure() {
 	conf := fmt.Sprintf("\n# pgtest\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
 		"fsync = off\nfull_page_writes = off\n", c.port, c.dir)
