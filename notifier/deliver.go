@@ -181,19 +181,26 @@ func (d *Deliverer) Run(ctx, send context.Context) error {
 	failed := 0 // passes in a row that could not read the outbox
 	for ctx.Err() == nil {
 		err := d.dispatch(ctx, send)
-		if err != nil && ctx.Err() == nil {
-			d.log.Error("notifier: delivery pass failed", "error", err)
-		}
 		d.logLaneErrors()
-		wait, ok := d.untilNext(ctx)
-		if ok && err == nil {
-			failed = 0
-		} else {
+		wait, nextErr := d.untilNext(ctx)
+		err = errors.Join(err, nextErr)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
 			// The outbox did not answer (its database is down): look again
 			// soon, not after a PollInterval, so delivery resumes within
-			// seconds of its return even when no new alert wakes us.
+			// seconds of its return even when no new alert wakes us; and
+			// say so once an outage, not every few seconds.
+			level := slog.LevelDebug
+			if failed == 0 {
+				level = slog.LevelError
+			}
+			d.log.Log(ctx, level, "notifier: cannot read the outbox, retrying", "error", err)
 			wait = min(wait, outboxRetry(failed))
 			failed++
+		case failed > 0:
+			d.log.Info("notifier: outbox readable again", "failed_passes", failed)
+			failed = 0
 		}
 		d.idle(ctx, wait)
 	}
@@ -341,20 +348,17 @@ func (d *Deliverer) logLaneErrors() {
 	}
 }
 
-// untilNext is how long Run sleeps after a pass; ok is false when the
+// untilNext is how long Run sleeps after a pass; an error means the
 // outbox could not say.
-func (d *Deliverer) untilNext(ctx context.Context) (wait time.Duration, ok bool) {
+func (d *Deliverer) untilNext(ctx context.Context) (time.Duration, error) {
 	next, pending, err := d.nextDue(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			d.log.Error("notifier: next due alert", "error", err)
-		}
-		return d.o.PollInterval, false
+		return d.o.PollInterval, fmt.Errorf("next due alert: %w", err)
 	}
 	if !pending {
-		return d.o.PollInterval, true
+		return d.o.PollInterval, nil
 	}
-	return min(max(next.Sub(d.o.Now()), minIdle), d.o.PollInterval), true
+	return min(max(next.Sub(d.o.Now()), minIdle), d.o.PollInterval), nil
 }
 
 // maxOutboxRetry caps the wait between passes while the outbox fails.

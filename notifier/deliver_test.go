@@ -547,7 +547,7 @@ func TestRunResumesSoonAfterTheOutboxReturns(t *testing.T) {
 		c := newFakeClock()
 		ob := &downOutbox{fakeOutbox: newFakeOutbox(testAlert(1, "#a")), down: true}
 		s := &fakeSender{clock: c, threads: true}
-		d, _ := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.PollInterval = 30 * time.Second })
+		d, logs := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.PollInterval = 30 * time.Second })
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() { done <- d.Run(ctx, ctx) }()
@@ -568,6 +568,13 @@ func TestRunResumesSoonAfterTheOutboxReturns(t *testing.T) {
 		}
 		cancel()
 		<-done
+		// One error an outage, not one a pass; and one line when it ends.
+		if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+			t.Errorf("%d error lines in one outage, want 1:\n%s", n, logs)
+		}
+		if n := strings.Count(logs.String(), "outbox readable again"); n != 1 {
+			t.Errorf("%d recovery lines, want 1:\n%s", n, logs)
+		}
 	})
 }
 
