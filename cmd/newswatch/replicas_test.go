@@ -23,7 +23,8 @@ import (
 // TestReplicasEndToEnd: three `newswatch run` processes of the built
 // binary on one PostgreSQL database, the crash test's feeds (stories
 // appearing over time, some republished by a second outlet) and its fake
-// Slack. One replica is SIGKILLed mid-run and started again. Every story
+// Slack. One replica is SIGKILLed mid-run and started again, then another
+// is stopped with SIGTERM and started again. Every story
 // is posted exactly once, its copies threaded under it; each feed is
 // fetched at most once per tick across the replicas. The leases are
 // shortened (NEWSWATCH_TICK_LEASE, NEWSWATCH_CLAIM_LEASE) so that what the
@@ -34,7 +35,13 @@ func TestReplicasEndToEnd(t *testing.T) {
 	r.procs[1].signal(syscall.SIGKILL)
 	<-r.procs[1].done
 	time.Sleep(time.Second)
-	r.procs[1] = startReplica(t, r.bin, r.cfg, filepath.Join(r.dir, "replica1-again.log"))
+	r.restart(t, 1)
+	// And another replica is restarted cleanly (a rolling deploy): the
+	// claims it gives back on SIGTERM go to the others at once.
+	time.Sleep(1500 * time.Millisecond)
+	r.procs[2].signal(syscall.SIGTERM)
+	<-r.procs[2].done
+	r.restart(t, 2)
 
 	waitDelivered(r.slack, r.feeds, r.dsn, 60*time.Second)
 	elapsed := r.finish(t)
@@ -51,6 +58,14 @@ type replicaRun struct {
 	start              time.Time
 	procs              []*daemonProc
 	logs               []string
+}
+
+// restart starts replica i again (after it was stopped), logging to a
+// file of its own that a failure shows too.
+func (r *replicaRun) restart(t *testing.T, i int) {
+	log := filepath.Join(r.dir, fmt.Sprintf("replica%d-again-%d.log", i, len(r.logs)))
+	r.logs = append(r.logs, log)
+	r.procs[i] = startReplica(t, r.bin, r.cfg, log)
 }
 
 // startReplicaRun starts the replicas: perKeyword stories per keyword from
