@@ -91,12 +91,10 @@ func TestFloodCapHoldsTheRestForOneDigest(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) { testFloodCap(t, pgtest.NewDatabase(t)) })
 }
 
-func testFloodCap(t *testing.T, state string) {
-	srv := newFeedServer(t)
-	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
-	items := distinctItems(srv, "f", 8, clock.now().Add(-time.Hour))
-	srv.set("/wire.xml", "application/rss+xml", rss(items...))
-	h := newClockHarnessOn(t, `
+// floodCapConfig watches base's /wire.xml with a flood cap of 3 singles a
+// 10-minute window.
+func floodCapConfig(base string) string {
+	return `
 state: STATE
 listen: ""
 flood:
@@ -104,11 +102,19 @@ flood:
   window: 10m
 sources:
   - name: wire
-    feed: `+srv.URL+`/wire.xml
+    feed: ` + base + `/wire.xml
 rules:
   - name: kremlin
     query: Kremlin
-`, clock, state)
+`
+}
+
+func testFloodCap(t *testing.T, state string) {
+	srv := newFeedServer(t)
+	clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	items := distinctItems(srv, "f", 8, clock.now().Add(-time.Hour))
+	srv.set("/wire.xml", "application/rss+xml", rss(items...))
+	h := newClockHarnessOn(t, floodCapConfig(srv.URL), clock, state)
 	var seen int
 	if code := h.once(); code != ExitDelivered {
 		t.Fatalf("once = %d", code)

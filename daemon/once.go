@@ -57,7 +57,17 @@ func (d *Daemon) Once(ctx context.Context) int {
 }
 
 // pass polls every source of cfg concurrently and waits for all of them.
+// With replicas, each source is first claimed as any scheduled fetch is,
+// for a tick of the pass's own: now, later than every scheduled tick so
+// far. So a source is fetched now even if a replica fetched its current
+// tick already ("fetch everything now"), and skipped, with a log line,
+// only while another replica holds its lease (that fetch, running now, is
+// as fresh as this one would be, and two at once would race the fetch
+// state); its writes are fenced by the lease like any fetch's. A replica
+// whose start jitter has not yet run out for a tick up to now skips that
+// tick, just fetched; later ticks are the replicas' as before.
 func (d *Daemon) pass(ctx context.Context, cfg *config.Config) {
+	tick := time.Now()
 	sem := make(chan struct{}, passConcurrency)
 	var wg sync.WaitGroup
 	for _, src := range cfg.Sources {
@@ -70,7 +80,9 @@ func (d *Daemon) pass(ctx context.Context, cfg *config.Config) {
 				return
 			}
 			defer func() { <-sem }()
-			d.pollSource(ctx, cfg, src)
+			if claimed, err := d.pollTick(ctx, cfg, src, tick); !claimed && err == nil {
+				d.log.Info("source skipped: another replica is fetching it now", "source", src.Name)
+			}
 		}()
 	}
 	wg.Wait()

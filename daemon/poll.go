@@ -25,8 +25,9 @@ const (
 
 // pollSource fetches one source and records what it found. It never
 // returns an error: a failing source is counted, backed off and logged,
-// and the others go on.
-func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.Source) (alerts int) {
+// and the others go on. With replicas, h is the tick lease the fetch runs
+// under: every fetch-state write is fenced by it.
+func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.Source, h *tickHold) (alerts int) {
 	lock := d.sourceLock(src.Name)
 	if !lock.TryLock() {
 		d.log.Debug("source still running, skipped", "source", src.Name)
@@ -40,6 +41,7 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		return 0
 	}
 	fs.Source = src.Name
+	fs = h.fenced(fs)
 	if d.now().Before(fs.NextAttempt) {
 		d.metrics.fetches.WithLabelValues(src.Name, "skipped").Inc()
 		return 0
@@ -61,7 +63,7 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		if ctx.Err() != nil {
 			return 0 // shutting down: not the source's fault
 		}
-		d.fetchFailed(ctx, &fs, src, err)
+		d.fetchFailed(ctx, &fs, src, err, h)
 		return 0
 	}
 	if res.NotModified {
@@ -72,7 +74,7 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 		}
 		d.metrics.fetches.WithLabelValues(src.Name, "not_modified").Inc()
 		next := succeeded(fs, d.now(), "not_modified", res)
-		d.saveFetchState(ctx, next)
+		d.saveFetchState(ctx, next, h)
 		d.sourceOK(fs)
 		return 0
 	}
@@ -88,7 +90,7 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 	// if all of them were recorded: else the ETag stays and the next pass
 	// sees these items again.
 	next := succeeded(fs, d.now(), "ok", res)
-	alerts, err = d.recordAll(ctx, cfg, fs, &next, res.Articles)
+	alerts, err = d.recordAll(ctx, cfg, fs, &next, res.Articles, h)
 	if err != nil {
 		d.log.Error("record items", "source", src.Name, "err", err)
 		return alerts
@@ -97,11 +99,31 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 	return alerts
 }
 
-// recordAll records a fetched batch in one store transaction. One bad item
-// is logged and skipped; a store error, or an item the store refused,
+// recordAll records a fetched batch with its new state (see recordBatch).
+// When the state is refused because the fetch outlived its tick lease (h)
+// and another replica has fetched the source since, the batch is decided
+// again, against what that replica wrote, and recorded without the state:
+// the newer fetch's validators, failures and backoff stand, but these
+// items still count. They are what the source showed, and dropping them
+// could miss an alert the newer fetch no longer sees (an item gone from
+// the feed meanwhile), while recording them repeats none: items are
+// upserted ON CONFLICT, stories fold under band locks, a story has one
+// AlertNew per channel, and what the other replica recorded is known to
+// the new decisions.
+func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, next *store.FetchState, arts []*model.Article, h *tickHold) (int, error) {
+	alerts, err := d.recordBatch(ctx, cfg, fs, next, arts)
+	if next == nil || !errors.Is(err, store.ErrLeaseLost) {
+		return alerts, err
+	}
+	h.lose("save")
+	return d.recordBatch(ctx, cfg, fs, nil, arts)
+}
+
+// recordBatch records a fetched batch in one store transaction. One bad
+// item is logged and skipped; a store error, or an item the store refused,
 // fails the batch, and the fetch state is not advanced, so the next pass
 // reads the batch again (what was written is then known and unchanged).
-func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, next *store.FetchState, arts []*model.Article) (int, error) {
+func (d *Daemon) recordBatch(ctx context.Context, cfg *config.Config, fs store.FetchState, next *store.FetchState, arts []*model.Article) (int, error) {
 	d.recordMu.Lock()
 	defer d.recordMu.Unlock()
 	b, err := d.newBatch(ctx, cfg, fs, arts)
@@ -204,7 +226,7 @@ func (d *Daemon) sourceOK(prev store.FetchState) {
 // what leaves the process (the log, the state file, status), so it is
 // redacted here with the source's secret parameters; the crawler already
 // did, and this keeps the guarantee at the door whatever it returns.
-func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, src model.Source, err error) {
+func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, src model.Source, err error, h *tickHold) {
 	msg := redact.Text(err.Error(), src.SecretParams...)
 	d.metrics.fetches.WithLabelValues(fs.Source, "error").Inc()
 	fs.ConsecutiveFailures++
@@ -219,11 +241,17 @@ func (d *Daemon) fetchFailed(ctx context.Context, fs *store.FetchState, src mode
 	}
 	d.log.Log(ctx, level, "source failing", "source", fs.Source, "err", msg,
 		"consecutive_failures", fs.ConsecutiveFailures, "retry_after", fs.NextAttempt.Format(time.RFC3339))
-	d.saveFetchState(ctx, *fs)
+	d.saveFetchState(ctx, *fs, h)
 }
 
-func (d *Daemon) saveFetchState(ctx context.Context, fs store.FetchState) {
-	if err := d.state.SaveFetchState(ctx, fs); err != nil {
+// saveFetchState saves fs, fenced by h; a state refused because the
+// fetch outlived its lease is h's to report, not an error.
+func (d *Daemon) saveFetchState(ctx context.Context, fs store.FetchState, h *tickHold) {
+	err := d.state.SaveFetchState(ctx, fs)
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		h.lose("save")
+	case err != nil:
 		d.log.Error("save fetch state", "source", fs.Source, "err", err)
 	}
 }

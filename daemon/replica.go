@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,9 +29,12 @@ const (
 	heartbeatEvery = 10 * time.Second
 	// DefaultTickLease bounds a fetch's claim: a replica that dies
 	// mid-fetch holds the source for this long at most. A fetch is bounded
-	// by the fetch client's timeouts, well below it; one that outlives it
-	// may meet the next tick's fetch by another replica (recorded once all
-	// the same: items ON CONFLICT, stories under band locks).
+	// by the fetch client's timeouts, well below it, and renews its lease
+	// while it runs; one that outlives it all the same (a paused process,
+	// a database it could not reach to renew) may meet the next tick's
+	// fetch by another replica: its items are recorded once all the same
+	// (items ON CONFLICT, stories under band locks), and its fetch state,
+	// fenced by the lease, does not overwrite the newer one (tickHold).
 	DefaultTickLease = 2 * time.Minute
 	// replicasForgotten is when a replica that died without leaving is
 	// dropped from the list.
@@ -188,11 +190,12 @@ func (r *replication) noteDisagreement(rs []pgstore.Replica, hash string) {
 	}
 }
 
-// claim takes source's tick for this replica; false means another replica
-// has it (or the database cannot say, and the tick is skipped: a fetch
-// whose state cannot be written would only be repeated).
-func (r *replication) claim(ctx context.Context, source string, tick time.Time) bool {
-	won, err := r.pg.ClaimTick(ctx, source, tick, r.self.ID, r.tickLease)
+// claim takes source's tick for this replica: won false means another
+// replica has it, or, with err, that the database cannot say (logged once
+// per outage), and the tick is skipped: a fetch whose state cannot be
+// written would only be repeated.
+func (r *replication) claim(ctx context.Context, source string, tick time.Time) (won bool, err error) {
+	won, err = r.pg.ClaimTick(ctx, source, tick, r.self.ID, r.tickLease)
 	r.mu.Lock()
 	first := err != nil && !r.claimErr
 	recovered := err == nil && r.claimErr
@@ -208,42 +211,5 @@ func (r *replication) claim(ctx context.Context, source string, tick time.Time) 
 	case recovered:
 		r.log.Info("claiming ticks again")
 	}
-	return err == nil && won
-}
-
-// renew keeps extending a long fetch's lease, every third of the lease,
-// until the returned stop is called; a lease lost is logged once.
-func (r *replication) renew(ctx context.Context, source string, tick time.Time) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(r.tickLease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			err := r.pg.RenewTick(ctx, source, tick, r.self.ID, r.tickLease)
-			if errors.Is(err, pgstore.ErrLeaseLost) {
-				r.log.Warn("tick lease lost while fetching", "source", source)
-				return
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// release marks the fetch of source's tick done.
-func (r *replication) release(source string, tick time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := r.pg.ReleaseTick(ctx, source, tick, r.self.ID)
-	if errors.Is(err, pgstore.ErrLeaseLost) {
-		r.log.Warn("tick lease lost while fetching (the fetch outlived its lease)", "source", source)
-	} else if err != nil {
-		r.log.Warn("release tick", "source", source, "err", err)
-	}
+	return err == nil && won, err
 }

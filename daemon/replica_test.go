@@ -205,16 +205,17 @@ func TestLongFetchKeepsItsLease(t *testing.T) {
 	defer other.Close()
 	r := newReplication(pg, Options{TickLease: 600 * time.Millisecond}, discardLogger())
 	tick := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	if !r.claim(ctx, "wire", tick) {
-		t.Fatal("claim lost")
+	h, err := r.hold(ctx, "wire", tick)
+	if h == nil {
+		t.Fatalf("claim lost: %v", err)
 	}
-	stop := r.renew(ctx, "wire", tick)
+	stop := h.renew(ctx)
 	time.Sleep(1500 * time.Millisecond) // the fetch runs long
 	if won, err := other.ClaimTick(ctx, "wire", tick.Add(time.Second), "other", time.Minute); err != nil || won {
 		t.Errorf("another replica took the next tick during a renewed fetch: %v, %v", won, err)
 	}
 	stop()
-	r.release("wire", tick)
+	h.release()
 	if won, err := other.ClaimTick(ctx, "wire", tick.Add(time.Second), "other", time.Minute); err != nil || !won {
 		t.Errorf("next tick after the release: %v, %v; want it won", won, err)
 	}

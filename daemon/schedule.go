@@ -111,15 +111,7 @@ func (s *scheduler) job(src model.Source, sched cron.Schedule) func() {
 				return
 			}
 		}
-		if r := s.d.repl; r != nil {
-			if !r.claim(s.ctx, src.Name, tick) {
-				s.d.metrics.fetches.WithLabelValues(src.Name, "other_replica").Inc()
-				return
-			}
-			defer r.release(src.Name, tick)
-			defer r.renew(s.ctx, src.Name, tick)()
-		}
-		s.d.pollSource(s.ctx, s.d.Config(), src)
+		s.d.pollTick(s.ctx, s.d.Config(), src, tick)
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 // for several replicas would too (its outbox claiming alerts with a lease,
 // so that two replicas never deliver the same one).
 
-// fetchStates keeps each source's conditional-GET and failure state.
+// fetchStates keeps each source's conditional-GET and failure state. A
+// state fenced by its tick lease (store.Fence, replicas) is refused with
+// store.ErrLeaseLost once another replica has taken the source's lease.
 type fetchStates interface {
 	FetchState(ctx context.Context, source string) (store.FetchState, error)
 	SaveFetchState(ctx context.Context, fs store.FetchState) error

@@ -178,12 +178,31 @@ func (d *Deliverer) Wake() {
 // Slack is receiving is not cut off (it would be posted again after the
 // restart). Outbox errors are logged and retried on the next pass.
 func (d *Deliverer) Run(ctx, send context.Context) error {
+	failed := 0 // passes in a row that could not read the outbox
 	for ctx.Err() == nil {
-		if err := d.dispatch(ctx, send); err != nil && ctx.Err() == nil {
-			d.log.Error("notifier: delivery pass failed", "error", err)
-		}
+		err := d.dispatch(ctx, send)
 		d.logLaneErrors()
-		d.idle(ctx, d.untilNext(ctx))
+		wait, nextErr := d.untilNext(ctx)
+		err = errors.Join(err, nextErr)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			// The outbox did not answer (its database is down): look again
+			// soon, not after a PollInterval, so delivery resumes within
+			// seconds of its return even when no new alert wakes us; and
+			// say so once an outage, not every few seconds.
+			level := slog.LevelDebug
+			if failed == 0 {
+				level = slog.LevelError
+			}
+			d.log.Log(ctx, level, "notifier: cannot read the outbox, retrying", "error", err)
+			wait = min(wait, outboxRetry(failed))
+			failed++
+		case failed > 0:
+			d.log.Info("notifier: outbox readable again", "failed_passes", failed)
+			failed = 0
+		}
+		d.idle(ctx, wait)
 	}
 	d.lanesWG.Wait()
 	d.logLaneErrors()
@@ -329,19 +348,26 @@ func (d *Deliverer) logLaneErrors() {
 	}
 }
 
-// untilNext is how long Run sleeps after a pass.
-func (d *Deliverer) untilNext(ctx context.Context) time.Duration {
-	next, ok, err := d.nextDue(ctx)
+// untilNext is how long Run sleeps after a pass; an error means the
+// outbox could not say.
+func (d *Deliverer) untilNext(ctx context.Context) (time.Duration, error) {
+	next, pending, err := d.nextDue(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			d.log.Error("notifier: next due alert", "error", err)
-		}
-		return d.o.PollInterval
+		return d.o.PollInterval, fmt.Errorf("next due alert: %w", err)
 	}
-	if !ok {
-		return d.o.PollInterval
+	if !pending {
+		return d.o.PollInterval, nil
 	}
-	return min(max(next.Sub(d.o.Now()), minIdle), d.o.PollInterval)
+	return min(max(next.Sub(d.o.Now()), minIdle), d.o.PollInterval), nil
+}
+
+// maxOutboxRetry caps the wait between passes while the outbox fails.
+const maxOutboxRetry = 5 * time.Second
+
+// outboxRetry is the wait after the failed-th failed pass in a row
+// (from 0): minIdle, doubling up to maxOutboxRetry.
+func outboxRetry(failed int) time.Duration {
+	return min(minIdle<<min(failed, 8), maxOutboxRetry)
 }
 
 func (d *Deliverer) nextDue(ctx context.Context) (time.Time, bool, error) {

@@ -499,6 +499,93 @@ func TestRunWakeAndStop(t *testing.T) {
 	})
 }
 
+// downOutbox is an outbox whose database is down while down is set:
+// reads fail.
+type downOutbox struct {
+	*fakeOutbox
+	mu   sync.Mutex
+	down bool
+}
+
+var errDown = errors.New("outbox: database unreachable")
+
+func (o *downOutbox) setDown(v bool) {
+	o.mu.Lock()
+	o.down = v
+	o.mu.Unlock()
+}
+
+func (o *downOutbox) err() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down {
+		return errDown
+	}
+	return nil
+}
+
+func (o *downOutbox) DueAlerts(ctx context.Context, now time.Time, limit int) ([]model.Alert, error) {
+	if err := o.err(); err != nil {
+		return nil, err
+	}
+	return o.fakeOutbox.DueAlerts(ctx, now, limit)
+}
+
+func (o *downOutbox) NextDue(ctx context.Context) (time.Time, error) {
+	if err := o.err(); err != nil {
+		return time.Time{}, err
+	}
+	return o.fakeOutbox.NextDue(ctx)
+}
+
+// TestRunResumesSoonAfterTheOutboxReturns: while the outbox's database is
+// down, Run looks again every few seconds (not every PollInterval), so a
+// pending alert goes out within seconds of the database's return even
+// though no new alert wakes it; and it does not spin meanwhile.
+func TestRunResumesSoonAfterTheOutboxReturns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newFakeClock()
+		ob := &downOutbox{fakeOutbox: newFakeOutbox(testAlert(1, "#a")), down: true}
+		s := &fakeSender{clock: c, threads: true}
+		d, logs := newTestDeliverer(ob, s, c, func(o *DelivererOptions) { o.PollInterval = 30 * time.Second })
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx, ctx) }()
+		time.Sleep(50 * time.Second) // the outage, not a multiple of PollInterval
+		ob.setDown(false)
+		back := time.Now()
+		for ob.get(1).state != model.AlertSent && time.Since(back) < time.Minute {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if waited := time.Since(back); waited > maxOutboxRetry {
+			t.Errorf("alert sent %v after the outbox returned, want within %v", waited, maxOutboxRetry)
+		}
+		c.mu.Lock()
+		passes := len(c.sleeps)
+		c.mu.Unlock()
+		if passes > 20 {
+			t.Errorf("%d passes in a 50 s outage, want a few (backing off to %v)", passes, maxOutboxRetry)
+		}
+		cancel()
+		<-done
+		// One error an outage, not one a pass; and one line when it ends.
+		if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+			t.Errorf("%d error lines in one outage, want 1:\n%s", n, logs)
+		}
+		if n := strings.Count(logs.String(), "outbox readable again"); n != 1 {
+			t.Errorf("%d recovery lines, want 1:\n%s", n, logs)
+		}
+	})
+}
+
+func TestOutboxRetryBounds(t *testing.T) {
+	for failed, want := range map[int]time.Duration{0: time.Second, 1: 2 * time.Second, 2: 4 * time.Second, 3: maxOutboxRetry, 100: maxOutboxRetry} {
+		if got := outboxRetry(failed); got != want {
+			t.Errorf("outboxRetry(%d) = %v, want %v", failed, got, want)
+		}
+	}
+}
+
 func TestBackoffBounds(t *testing.T) {
 	d := NewDeliverer(DelivererOptions{BaseBackoff: time.Second, MaxBackoff: time.Minute})
 	for n, want := range map[int]time.Duration{0: time.Second, 1: 2 * time.Second, 3: 8 * time.Second, 10: time.Minute, 100: time.Minute} {

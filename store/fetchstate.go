@@ -18,7 +18,27 @@ type FetchState struct {
 	ConsecutiveFailures int
 	NextAttempt         time.Time // backoff: skip scheduled runs before this
 	Fetched             bool      // at least one successful fetch (first-fetch rule)
+	// Fence, when set, is the tick lease the fetch ran under (replicas):
+	// the state is written only while the lease is still this one, else
+	// the write is refused with ErrLeaseLost. It is not stored, and reads
+	// leave it nil.
+	Fence *Fence
 }
+
+// Fence names a tick lease: the replica that claimed a source's tick and
+// the tick. A fetch that outlived its lease (another replica has since
+// claimed a later tick and fetched) must not write its older state over
+// the newer one. The PostgreSQL store checks it in the write's transaction;
+// the SQLite store serves one process, which holds no leases, and ignores
+// it.
+type Fence struct {
+	Owner string
+	Tick  time.Time
+}
+
+// ErrLeaseLost is returned (wrapped) by a write fenced by a lease that is
+// no longer the writer's: nothing of the write was stored.
+var ErrLeaseLost = errors.New("store: lease lost to another replica")
 
 const fetchStateColumns = `source, etag, last_modified, last_fetch, last_result, last_error,
 	consecutive_failures, next_attempt, fetched`
@@ -47,7 +67,9 @@ const saveFetchStateSQL = `INSERT INTO fetch_state (` + fetchStateColumns + `)
 		last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
 		next_attempt = excluded.next_attempt, fetched = excluded.fetched`
 
-// SaveFetchState inserts or replaces the state of fs.Source.
+// SaveFetchState inserts or replaces the state of fs.Source. fs.Fence is
+// not checked: the SQLite state serves one process (its file is locked),
+// so no other replica can have fetched since.
 func (s *SQLite) SaveFetchState(ctx context.Context, fs FetchState) error {
 	if _, err := s.stmt.saveFetchState.ExecContext(ctx, fetchStateArgs(fs)...); err != nil {
 		return fmt.Errorf("store: save fetch state %q: %w", fs.Source, err)

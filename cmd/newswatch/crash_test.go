@@ -492,11 +492,20 @@ func deliveredTitles(s *crashSlack, webhook bool) map[string]int {
 		}
 	}
 	for _, txt := range texts {
-		if i := strings.Index(txt, " dispatch "); i >= 0 {
-			n[storyKey(txt[max(0, strings.LastIndex(txt[:i], " ")+1):])]++
+		if k := storyOf(txt); k != "" {
+			n[k]++
 		}
 	}
 	return n
+}
+
+// storyOf is the story key of an alert's text, "" when it names none.
+func storyOf(text string) string {
+	i := strings.Index(text, " dispatch ")
+	if i < 0 {
+		return ""
+	}
+	return storyKey(text[max(0, strings.LastIndex(text[:i], " ")+1):])
 }
 
 // storyKey is "<keyword> dispatch <n>" of a title or alert text.

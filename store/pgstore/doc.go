@@ -10,7 +10,9 @@
 //     a database whose schema is newer than this binary is refused.
 //   - Tick leases (ClaimTick, RenewTick, ReleaseTick): one replica fetches a
 //     source for a given cron tick; a lease whose owner died expires and a
-//     later tick goes to a live replica.
+//     later tick goes to a live replica. A fetch state fenced by its lease
+//     (store.Fence) is written only while the lease still names it, so a
+//     fetch that outlived its lease does not undo a newer one (ErrLeaseLost).
 //   - Replica heartbeats (Heartbeat, Replicas, ConfigsAgree).
 //   - Slack pacing per channel (ReserveSend, HoldChannel): a next-send time
 //     in the database, so one message a second per channel holds across

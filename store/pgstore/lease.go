@@ -2,16 +2,19 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/newswatch/newswatch/store"
 )
 
 // ErrLeaseLost is returned (wrapped) by RenewTick and ReleaseTick when the
 // lease is no longer the caller's: it expired and another replica took a
-// later tick. A replica that gets it should not save the fetch's state over
-// the newer owner's.
-var ErrLeaseLost = errors.New("pgstore: tick lease lost to another replica")
+// later tick. A fetch state fenced by that lease (store.Fence) is refused
+// with it too, so the fetch's older state is not saved over the newer
+// owner's. The outbox's claims (MarkSent, ReleaseClaim) report a lost
+// claim with it as well. It is store.ErrLeaseLost.
+var ErrLeaseLost = store.ErrLeaseLost
 
 // claimTickSQL takes the source's lease for a tick in one statement. The
 // insert wins for a source never claimed; otherwise the update wins only

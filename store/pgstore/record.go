@@ -26,6 +26,9 @@ const plainChunk = 500
 // RecordFetch writes a fetch in one transaction, as store.SQLite's does:
 // each record (item, new story, alerts), then the last_seen of the Seen
 // keys no record wrote, then the fetch state if every record succeeded.
+// A fenced state (store.Fence) whose tick lease is no longer the fence's
+// fails the fetch with ErrLeaseLost, and nothing is written: the caller
+// decides what of a fetch that outlived its lease still to record.
 //
 // Replicas. The caller decided each record from reads made before this
 // transaction; another replica may meanwhile have founded the same story
@@ -79,7 +82,7 @@ func (s *Store) recordFetch(ctx context.Context, f store.Fetch) ([]store.RecordR
 		return nil, fmt.Errorf("touch: %w", err)
 	}
 	if f.State != nil && allOK(out) {
-		if _, err := tx.Exec(ctx, saveFetchStateSQL, fetchStateArgs(*f.State)...); err != nil {
+		if err := saveState(ctx, tx, *f.State); err != nil {
 			return nil, fmt.Errorf("save fetch state: %w", err)
 		}
 	}

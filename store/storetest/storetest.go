@@ -64,6 +64,7 @@ func Run(t *testing.T, open Open) {
 		f    func(t *testing.T, s Store, c *clock)
 	}{
 		{"FetchState", testFetchState},
+		{"FencedFetchState", testFence},
 		{"Recording", testRecording},
 		{"DedupeAcrossSources", testDedupeAcrossSources},
 		{"StoriesAndFollowUps", testStories},

@@ -9,6 +9,9 @@
 // DATABASE). When no server answers, the test fails in CI (CI=true: a
 // check that did not run must not pass) and is skipped elsewhere, saying
 // why.
+//
+// NewCluster is for tests that stop and start the server itself: it runs
+// a throwaway server of the test's own (see Cluster).
 package pgtest
 
 import (
@@ -79,12 +82,19 @@ func NewDatabase(t testing.TB) string {
 // unreachable fails (in CI) or skips t for a server that did not answer.
 func unreachable(t testing.TB, ci bool, err error) {
 	t.Helper()
-	const msg = "pgtest: no PostgreSQL at %s (%v); start one (pg_ctlcluster ... start) or set %s"
+	notAvailable(t, ci, "pgtest: no PostgreSQL at %s (%v); start one (pg_ctlcluster ... start) or set %s",
+		redact.URL(AdminURL()), err, EnvURL)
+}
+
+// notAvailable fails t in CI, where a check that did not run must not
+// pass, and skips it elsewhere.
+func notAvailable(t testing.TB, ci bool, format string, args ...any) {
+	t.Helper()
 	if ci {
-		t.Fatalf(msg+"; in CI this is a failure, not a skip", redact.URL(AdminURL()), err, EnvURL)
+		t.Fatalf(format+"; in CI this is a failure, not a skip", args...)
 		return
 	}
-	t.Skipf(msg, redact.URL(AdminURL()), err, EnvURL)
+	t.Skipf(format, args...)
 }
 
 func drop(t testing.TB, admin, name string) {
