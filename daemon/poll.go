@@ -14,6 +14,7 @@ import (
 	"github.com/newswatch/newswatch/model"
 	"github.com/newswatch/newswatch/redact"
 	"github.com/newswatch/newswatch/store"
+	"github.com/newswatch/newswatch/store/pgstore"
 )
 
 // Failure backoff: a failing source is retried after 1m, 2m, 4m, ... up to
@@ -110,13 +111,39 @@ func (d *Daemon) pollSource(ctx context.Context, cfg *config.Config, src model.S
 // upserted ON CONFLICT, stories fold under band locks, a story has one
 // AlertNew per channel, and what the other replica recorded is known to
 // the new decisions.
+//
+// Records refused because another replica wrote first what their
+// decision did not know (a copy of the same new story founded at the same
+// instant, a flood window moved) are decided again at once too, up to
+// maxRecordAttempts: the copy then joins that story as a follow-up in this
+// fetch, rather than at the next tick, by which the source may have
+// dropped it. The records that went through are known by then and decide
+// nothing twice.
 func (d *Daemon) recordAll(ctx context.Context, cfg *config.Config, fs store.FetchState, next *store.FetchState, arts []*model.Article, h *tickHold) (int, error) {
-	alerts, err := d.recordBatch(ctx, cfg, fs, next, arts)
-	if next == nil || !errors.Is(err, store.ErrLeaseLost) {
-		return alerts, err
+	total := 0
+	for attempt := 1; ; attempt++ {
+		alerts, err := d.recordBatch(ctx, cfg, fs, next, arts)
+		total += alerts
+		switch {
+		case next != nil && errors.Is(err, store.ErrLeaseLost):
+			h.lose("save")
+			next = nil
+		case racedReplica(err) && attempt < maxRecordAttempts && ctx.Err() == nil:
+			d.log.Info("records refused after another replica's concurrent write; deciding them again",
+				"source", fs.Source, "attempt", attempt, "err", err)
+		default:
+			return total, err
+		}
 	}
-	h.lose("save")
-	return d.recordBatch(ctx, cfg, fs, nil, arts)
+}
+
+// maxRecordAttempts bounds how often one fetch's batch is decided again.
+const maxRecordAttempts = 3
+
+// racedReplica is whether err refused records because another replica
+// wrote concurrently what their decision was made without.
+func racedReplica(err error) bool {
+	return errors.Is(err, store.ErrDuplicateAlert) || errors.Is(err, pgstore.ErrWindowMoved)
 }
 
 // recordBatch records a fetched batch in one store transaction. One bad

@@ -22,7 +22,8 @@ import (
 // ErrWindowMoved is a record's error (wrapped) when the channel's flood
 // window is no longer the one its decision was made from: another replica
 // posted into it meanwhile. The record is rolled back alone and the fetch
-// state not advanced, so the next fetch decides the article again.
+// state not advanced; the daemon decides the batch again at once (and,
+// should that fail too, the next fetch does).
 var ErrWindowMoved = errors.New("flood window changed by another replica")
 
 // ErrDigestChanged is PostDigest's error (wrapped) when the digest holds

@@ -42,8 +42,8 @@ const plainChunk = 500
 // has a story: the record joins that story instead of founding a second. Its AlertNew then meets the other's in the unique
 // index and the record fails alone with ErrDuplicateAlert (a savepoint
 // rolls it back): one story, one alert; the fetch state is not advanced,
-// so the next fetch reads the article again and, seeing the story,
-// threads it as a follow-up.
+// and the caller decides the batch again (the daemon does at once), now
+// seeing the story, and threads the copy as a follow-up.
 //
 // Holds, releases and flood windows (noise control) are written in their
 // record's savepoint. A window is written only if it is still the one the
