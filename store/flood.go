@@ -73,18 +73,14 @@ func (s *SQLite) writeFlood(ctx context.Context, tx *sql.Tx, r Record, storyID i
 		if err != nil {
 			return err
 		}
-		rules, err := json.Marshal(h.Rules)
-		if err != nil {
-			return err
-		}
-		art, err := json.Marshal(h.Article)
+		rules, art, err := h.Encode()
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO held
 			(channel, source, item_key, story_id, digest_id, rules, article, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			b.Channel, r.Item.Source, r.Item.Key, nullID(storyID), id, string(rules), string(art),
+			b.Channel, r.Item.Source, r.Item.Key, nullID(storyID), id, rules, art,
 			now.UnixMicro()); err != nil {
 			return fmt.Errorf("hold in %s: %w", b.Channel, err)
 		}
@@ -141,11 +137,7 @@ func (s *SQLite) release(ctx context.Context, tx *sql.Tx, rel Release, storyID i
 			return err
 		}
 		a := model.Alert{Kind: model.AlertFollowUp, Channel: rel.Channel, StoryID: storyID, Created: goTime(created)}
-		if err := json.Unmarshal([]byte(rules), &a.Rules); err != nil {
-			rows.Close()
-			return err
-		}
-		if err := json.Unmarshal([]byte(art), &a.Article); err != nil {
+		if err := DecodeHeld(rules, art, &a.Rules, &a.Article); err != nil {
 			rows.Close()
 			return err
 		}
@@ -261,11 +253,8 @@ func (s *SQLite) HeldArticles(ctx context.Context, id int64) ([]flood.Held, erro
 		if err := rows.Scan(&h.Channel, &story, &rules, &art, &created); err != nil {
 			return nil, fmt.Errorf("store: held articles of digest %d: %w", id, err)
 		}
-		if err := json.Unmarshal([]byte(rules), &h.Rules); err != nil {
-			return nil, fmt.Errorf("store: held articles of digest %d: rules: %w", id, err)
-		}
-		if err := json.Unmarshal([]byte(art), &h.Article); err != nil {
-			return nil, fmt.Errorf("store: held articles of digest %d: article: %w", id, err)
+		if err := DecodeHeld(rules, art, &h.Rules, &h.Article); err != nil {
+			return nil, fmt.Errorf("store: held articles of digest %d: %w", id, err)
 		}
 		h.StoryID, h.Created = story.Int64, goTime(created)
 		out = append(out, h)
@@ -364,9 +353,9 @@ func (s *SQLite) HeldCounts(ctx context.Context) ([]HeldCount, error) {
 	return out, rows.Err()
 }
 
-// alertTitle is what status shows of an alert: its article's title, or
+// AlertTitle is what status shows of an alert: its article's title, or
 // for a digest part which part of how many articles.
-func alertTitle(a model.Alert) string {
+func AlertTitle(a model.Alert) string {
 	if a.Digest == nil {
 		return a.Article.Title
 	}
@@ -375,4 +364,29 @@ func alertTitle(a model.Alert) string {
 		part = fmt.Sprintf(" part %d/%d", a.Digest.Part, a.Digest.Parts)
 	}
 	return fmt.Sprintf("digest%s of %d articles", part, a.Digest.Articles())
+}
+
+// Encode is the hold's rules and article as the held table stores them
+// (JSON text), the same in both stores.
+func (h Hold) Encode() (rules, article string, err error) {
+	r, err := json.Marshal(h.Rules)
+	if err != nil {
+		return "", "", err
+	}
+	a, err := json.Marshal(h.Article)
+	if err != nil {
+		return "", "", err
+	}
+	return string(r), string(a), nil
+}
+
+// DecodeHeld reads a held row's rules and article back (see Hold.Encode).
+func DecodeHeld(rules, article string, intoRules *[]string, intoArticle *model.Article) error {
+	if err := json.Unmarshal([]byte(rules), intoRules); err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	if err := json.Unmarshal([]byte(article), intoArticle); err != nil {
+		return fmt.Errorf("article: %w", err)
+	}
+	return nil
 }

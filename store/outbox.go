@@ -205,7 +205,7 @@ func (s *SQLite) FailedAlerts(ctx context.Context, limit int) ([]FailedAlert, er
 		if err := json.Unmarshal([]byte(payload), &a); err != nil {
 			return nil, fmt.Errorf("store: failed alert %d: decode payload: %w", f.ID, err)
 		}
-		f.Title, f.At = alertTitle(a), goTime(at)
+		f.Title, f.At = AlertTitle(a), goTime(at)
 		out = append(out, f)
 	}
 	if err := rows.Err(); err != nil {

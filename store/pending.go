@@ -39,7 +39,7 @@ func (s *SQLite) PendingAlerts(ctx context.Context, limit int) ([]PendingAlert, 
 		if err := json.Unmarshal([]byte(payload), &a); err != nil {
 			return nil, fmt.Errorf("store: pending alert %d: decode payload: %w", p.ID, err)
 		}
-		p.Title, p.Created, p.NextAttempt = alertTitle(a), goTime(created), goTime(next)
+		p.Title, p.Created, p.NextAttempt = AlertTitle(a), goTime(created), goTime(next)
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,10 +1,12 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,18 +53,14 @@ func (w *recorder) writeFlood(ctx context.Context, tx pgx.Tx, r store.Record, st
 		if err != nil {
 			return err
 		}
-		rules, err := json.Marshal(h.Rules)
-		if err != nil {
-			return err
-		}
-		art, err := json.Marshal(h.Article)
+		rules, art, err := h.Encode()
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO held
 			(channel, source, item_key, story_id, digest_id, rules, article, created)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			b.Channel, r.Item.Source, r.Item.Key, nullID(storyID), id, string(rules), string(art),
+			b.Channel, r.Item.Source, r.Item.Key, nullID(storyID), id, rules, art,
 			micros(w.now)); err != nil {
 			return fmt.Errorf("hold in %s: %w", b.Channel, err)
 		}
@@ -151,11 +149,7 @@ func (w *recorder) release(ctx context.Context, tx pgx.Tx, rel store.Release, st
 			return err
 		}
 		a := model.Alert{Kind: model.AlertFollowUp, Channel: rel.Channel, StoryID: storyID, Created: fromMicros(created)}
-		if err := json.Unmarshal([]byte(rules), &a.Rules); err != nil {
-			rows.Close()
-			return err
-		}
-		if err := json.Unmarshal([]byte(art), &a.Article); err != nil {
+		if err := store.DecodeHeld(rules, art, &a.Rules, &a.Article); err != nil {
 			rows.Close()
 			return err
 		}
@@ -166,11 +160,7 @@ func (w *recorder) release(ctx context.Context, tx pgx.Tx, rel store.Release, st
 		return err
 	}
 	// In the order they were held (RETURNING has no order).
-	for i := 1; i < len(follow); i++ {
-		for j := i; j > 0 && follow[j].seq < follow[j-1].seq; j-- {
-			follow[j], follow[j-1] = follow[j-1], follow[j]
-		}
-	}
+	slices.SortFunc(follow, func(a, b row) int { return cmp.Compare(a.seq, b.seq) })
 	for _, f := range follow {
 		if err := w.alert(ctx, tx, f.a); err != nil {
 			return err
@@ -265,11 +255,8 @@ func (s *Store) HeldArticles(ctx context.Context, id int64) ([]flood.Held, error
 		if err := row.Scan(&h.Channel, &story, &rules, &art, &created); err != nil {
 			return h, err
 		}
-		if err := json.Unmarshal([]byte(rules), &h.Rules); err != nil {
-			return h, fmt.Errorf("rules: %w", err)
-		}
-		if err := json.Unmarshal([]byte(art), &h.Article); err != nil {
-			return h, fmt.Errorf("article: %w", err)
+		if err := store.DecodeHeld(rules, art, &h.Rules, &h.Article); err != nil {
+			return h, err
 		}
 		h.StoryID, h.Created = deref(story), fromMicros(created)
 		return h, nil
@@ -400,17 +387,4 @@ func (s *Store) HeldCounts(ctx context.Context) ([]store.HeldCount, error) {
 		return nil, fmt.Errorf("pgstore: held counts: %w", err)
 	}
 	return out, nil
-}
-
-// alertTitle is what status shows of an alert: its article's title, or
-// for a digest part which part of how many articles (as store.SQLite's).
-func alertTitle(a model.Alert) string {
-	if a.Digest == nil {
-		return a.Article.Title
-	}
-	part := ""
-	if a.Digest.Parts > 1 {
-		part = fmt.Sprintf(" part %d/%d", a.Digest.Part, a.Digest.Parts)
-	}
-	return fmt.Sprintf("digest%s of %d articles", part, a.Digest.Articles())
 }

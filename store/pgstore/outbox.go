@@ -235,7 +235,7 @@ func (s *Store) PendingAlerts(ctx context.Context, limit int) ([]store.PendingAl
 		if err := json.Unmarshal([]byte(payload), &a); err != nil {
 			return p, fmt.Errorf("alert %d: decode payload: %w", p.ID, err)
 		}
-		p.Title, p.Created, p.NextAttempt = alertTitle(a), fromMicros(created), fromMicros(next)
+		p.Title, p.Created, p.NextAttempt = store.AlertTitle(a), fromMicros(created), fromMicros(next)
 		return p, nil
 	})
 	if err != nil {
