@@ -108,13 +108,9 @@ func (s *SQLite) upsertItems(ctx context.Context, st *sql.Stmt, its []Item, now 
 
 // appendItemArgs appends the upsert's arguments for it.
 func appendItemArgs(args []any, it Item, now time.Time) ([]any, error) {
-	rules := "[]"
-	if len(it.Rules) > 0 {
-		b, err := json.Marshal(it.Rules)
-		if err != nil {
-			return nil, err
-		}
-		rules = string(b)
+	rules, err := EncodeRules(it.Rules)
+	if err != nil {
+		return nil, err
 	}
 	if it.FirstSeen.IsZero() {
 		it.FirstSeen = now
@@ -176,7 +172,7 @@ func scanItem(row *sql.Row) (Item, error) {
 
 // finishItem decodes the nullable and JSON columns of an item row.
 func finishItem(it Item, link sql.NullString, rules string, story, published, firstSeen sql.NullInt64) (Item, error) {
-	if err := decodeRules(rules, &it.Rules); err != nil {
+	if err := DecodeRules(rules, &it.Rules); err != nil {
 		return Item{}, err
 	}
 	it.CanonicalLink, it.StoryID = link.String, story.Int64
@@ -184,8 +180,18 @@ func finishItem(it Item, link sql.NullString, rules string, story, published, fi
 	return it, nil
 }
 
-// decodeRules reads the rules column; "[]" (most items) needs no JSON.
-func decodeRules(s string, out *[]string) error {
+// EncodeRules is an item's rules column, in both stores: JSON, "[]" for
+// none (most items) without encoding.
+func EncodeRules(rules []string) (string, error) {
+	if len(rules) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(rules)
+	return string(b), err
+}
+
+// DecodeRules reads the rules column; "[]" (most items) needs no JSON.
+func DecodeRules(s string, out *[]string) error {
 	if s == "[]" || s == "" {
 		*out = nil
 		return nil

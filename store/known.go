@@ -74,7 +74,7 @@ func (s *SQLite) KnownItems(ctx context.Context, source string, keys, links []st
 		}
 		want = append(want, l)
 	}
-	if err := s.knownChunks(ctx, s.stmt.knownByLink, nil, nonEmpty(want), &k); err != nil {
+	if err := s.knownChunks(ctx, s.stmt.knownByLink, nil, NonEmpty(want), &k); err != nil {
 		return Known{}, fmt.Errorf("store: known items %s: %w", source, err)
 	}
 	return k, nil
@@ -139,7 +139,9 @@ func seenBefore(a, b Item) bool {
 	return a.Key < b.Key
 }
 
-func nonEmpty(ss []string) []string {
+// NonEmpty is ss without its empty strings (keys and links a look-up
+// cannot match).
+func NonEmpty(ss []string) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
 		if s != "" {

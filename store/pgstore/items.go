@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -43,7 +42,7 @@ const knownSQL = `SELECT FALSE, ` + itemColumns + ` FROM items WHERE source = $1
 // source) with each canonical link. Empty keys and links are ignored.
 func (s *Store) KnownItems(ctx context.Context, source string, keys, links []string) (store.Known, error) {
 	k := store.Known{ByKey: map[string]store.Item{}, ByLink: map[string]store.Item{}}
-	rows, err := s.pool.Query(ctx, knownSQL, planEach, source, nonEmpty(keys), nonEmpty(links))
+	rows, err := s.pool.Query(ctx, knownSQL, planEach, source, store.NonEmpty(keys), store.NonEmpty(links))
 	if err != nil {
 		return store.Known{}, fmt.Errorf("pgstore: known items %s: %w", source, err)
 	}
@@ -64,16 +63,6 @@ func (s *Store) KnownItems(ctx context.Context, source string, keys, links []str
 		return store.Known{}, fmt.Errorf("pgstore: known items %s: %w", source, err)
 	}
 	return k, nil
-}
-
-func nonEmpty(ss []string) []string {
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // Item returns the item with the given source and key, or ErrNotFound.
@@ -115,13 +104,8 @@ func scanItem(rows pgx.Rows, byLink *bool) (store.Item, error) {
 	if link != nil {
 		it.CanonicalLink = *link
 	}
-	if rules != "" && rules != "[]" {
-		if err := json.Unmarshal([]byte(rules), &it.Rules); err != nil {
-			return store.Item{}, fmt.Errorf("item %s %q: decode rules: %w", it.Source, it.Key, err)
-		}
-		if len(it.Rules) == 0 {
-			it.Rules = nil
-		}
+	if err := store.DecodeRules(rules, &it.Rules); err != nil {
+		return store.Item{}, fmt.Errorf("item %s %q: %w", it.Source, it.Key, err)
 	}
 	it.StoryID, it.Published, it.FirstSeen = deref(story), goTime(published), goTime(firstSeen)
 	return it, nil
@@ -143,13 +127,9 @@ const upsertItemSQL = `INSERT INTO items AS i (` + itemColumns + `, last_seen)
 
 // itemArgs are upsertItemSQL's arguments for it; FirstSeen defaults to now.
 func itemArgs(it store.Item, nowUS int64) ([]any, error) {
-	rules := "[]"
-	if len(it.Rules) > 0 {
-		b, err := json.Marshal(it.Rules)
-		if err != nil {
-			return nil, err
-		}
-		rules = string(b)
+	rules, err := store.EncodeRules(it.Rules)
+	if err != nil {
+		return nil, err
 	}
 	first := nowUS
 	if !it.FirstSeen.IsZero() {
