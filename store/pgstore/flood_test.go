@@ -62,26 +62,13 @@ func TestRaceWindowsPostOneLastSingle(t *testing.T) {
 				return flood.Window{Start: t0.Add(time.Hour + time.Duration(i)*time.Millisecond), Singles: 1}
 			}},
 	} {
-		errs := make([]error, len(replicas))
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i, s := range replicas {
+		fetches := make([]store.Fetch, len(replicas))
+		for i := range replicas {
 			src := fmt.Sprintf("feed%d", i)
-			f := store.Fetch{Source: src, Records: []store.Record{
+			fetches[i] = store.Fetch{Source: src, Records: []store.Record{
 				single(src, fmt.Sprintf("r%d-%d", round, i), int64(round*10+i), tc.prev(i), tc.next(i))}}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				res, err := s.RecordFetch(ctx, f)
-				if err == nil {
-					err = res[0].Err
-				}
-				errs[i] = err
-			}()
 		}
-		close(start)
-		wg.Wait()
+		errs := recordAtOnce(ctx, replicas, fetches)
 		if (errs[0] == nil) == (errs[1] == nil) {
 			t.Fatalf("%s: record errors %v, want exactly one to fail", tc.name, errs)
 		}

@@ -60,6 +60,29 @@ func TestRaceCopiesFoldIntoOneStory(t *testing.T) {
 	}
 }
 
+// recordAtOnce has each store record its fetch at the same instant and
+// returns each one's error: the fetch's, or its first record's.
+func recordAtOnce(ctx context.Context, stores []*Store, fetches []store.Fetch) []error {
+	errs := make([]error, len(stores))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := s.RecordFetch(ctx, fetches[i])
+			if err == nil {
+				err = res[0].Err
+			}
+			errs[i] = err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
 // raceCopies has each replica record its copy of round's story at once
 // and counts the round's stories and AlertNew rows.
 func raceCopies(t *testing.T, replicas []*Store, round int, sameLink bool) (stories, alerts int, errs []error) {
@@ -71,9 +94,7 @@ func raceCopies(t *testing.T, replicas []*Store, round int, sameLink bool) (stor
 		words = append(words, fmt.Sprintf("w%dx%d", round, i))
 	}
 	body := strings.Join(words, " ")
-	start := make(chan struct{})
-	errs = make([]error, len(replicas))
-	var wg sync.WaitGroup
+	fetches := make([]store.Fetch, len(replicas))
 	for i, s := range replicas {
 		src := fmt.Sprintf("feed%d", i)
 		link := fmt.Sprintf("https://%s.example/%d", src, round)
@@ -90,24 +111,13 @@ func raceCopies(t *testing.T, replicas []*Store, round int, sameLink bool) (stor
 			t.Fatalf("candidates before the race = %v, %v", cands, err)
 		}
 		a := model.Alert{Kind: model.AlertNew, Channel: "#news", Rules: []string{"r"}, Article: model.Article{Title: title}}
-		f := store.Fetch{Source: src, Records: []store.Record{{
+		fetches[i] = store.Fetch{Source: src, Records: []store.Record{{
 			Item:     store.Item{Source: src, Key: fmt.Sprintf("r%d", round), CanonicalLink: link},
 			NewStory: &store.NewStory{Signature: sig, Bands: bands},
 			Alerts:   []model.Alert{a},
 		}}}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			res, err := s.RecordFetch(ctx, f)
-			if err == nil {
-				err = res[0].Err
-			}
-			errs[i] = err
-		}()
 	}
-	close(start)
-	wg.Wait()
+	errs = recordAtOnce(ctx, replicas, fetches)
 	pool := replicas[0].Pool()
 	if err := pool.QueryRow(ctx, `SELECT COUNT(DISTINCT story_id) FROM items WHERE key = $1`, fmt.Sprintf("r%d", round)).Scan(&stories); err != nil {
 		t.Fatal(err)
