@@ -61,11 +61,16 @@ type replicaRun struct {
 }
 
 // restart starts replica i again (after it was stopped), logging to a
-// file of its own that a failure shows too.
+// file of its own that a failure shows too, and waits until it runs: a
+// SIGTERM that came before its signal handler would kill it outright.
 func (r *replicaRun) restart(t *testing.T, i int) {
 	log := filepath.Join(r.dir, fmt.Sprintf("replica%d-again-%d.log", i, len(r.logs)))
 	r.logs = append(r.logs, log)
 	r.procs[i] = startReplica(t, r.bin, r.cfg, log)
+	waitFor(t, 20*time.Second, func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Contains(string(b), "newswatch running")
+	})
 }
 
 // startReplicaRun starts the replicas: perKeyword stories per keyword from
